@@ -1,0 +1,99 @@
+"""Command-line interface: ``python -m loader <command>``.
+
+Each command lives in its own module exposing ``register(subparsers, parents)``; the module
+adds a sub-parser and sets ``func`` to a callable ``(args, settings) -> int``. Errors raised as
+:class:`loader.errors.LoaderError` become one readable line on stderr and their exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from loader.config import Settings, load_settings
+from loader.errors import LoaderError
+
+# command modules, in the order ``--help`` lists them
+COMMAND_MODULES = (
+    "loader.commands.fetch",
+    "loader.commands.load",
+    "loader.commands.sync",
+    "loader.commands.status",
+    "loader.commands.build",
+    "loader.commands.serve",
+    "loader.commands.generate",
+    "loader.commands.demo",
+    "loader.commands.export_parquet",
+    "loader.commands.report",
+)
+
+SETTING_FLAGS = {
+    "--api-key": "api_key",
+    "--api-url": "api_url",
+    "--landing-url": "landing_url",
+    "--warehouse": "warehouse_path",
+    "--state-dir": "state_dir",
+    "--min-interval": "min_interval_s",
+    "--daily-cap": "daily_cap",
+    "--backfill-days": "backfill_days",
+    "--max-wait": "max_wait_s",
+}
+
+
+def _settings_parent() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("configuration (each also an environment variable)")
+    for flag, name in SETTING_FLAGS.items():
+        var = Settings.ENV[name]
+        group.add_argument(
+            flag, dest=f"setting_{name}", default=None, metavar=var, help=f"overrides ${var}"
+        )
+    parent.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every available command."""
+    parser = argparse.ArgumentParser(prog="python -m loader", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parents = [_settings_parent()]
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:  # a command whose module is not written yet
+            if exc.name != module_name:
+                raise
+            continue
+        module.register(subparsers, parents)
+    return parser
+
+
+def _settings_from(args: argparse.Namespace) -> Settings:
+    overrides = {
+        k.removeprefix("setting_"): v for k, v in vars(args).items() if k.startswith("setting_")
+    }
+    return load_settings(overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    try:
+        settings = _settings_from(args)
+        return int(args.func(args, settings) or 0)
+    except LoaderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
