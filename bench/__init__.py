@@ -1,0 +1,1 @@
+"""Benchmark: ``python -m bench`` measures the loader and dbt against DuckDB's readers and dlt."""

@@ -1,0 +1,530 @@
+"""``python -m bench``: the loader and dbt against DuckDB's own readers and dlt, in one run.
+
+Steps, each in its own process (wall seconds, peak RSS of that process tree), repeated:
+
+1. reference: DuckDB ``read_json`` (and ``read_csv``) of every extracted member into typed tables;
+2. ``python -m loader load`` of the same archives into a fresh warehouse (JSON, CSV);
+3. dlt loading the same NDJSON records into DuckDB (optional; skipped when not installed);
+4. ``dbt build`` from scratch on the loaded warehouse;
+5. the held-back last day: ``load`` plus the incremental ``dbt build``; the marts are then compared
+   with a ``--full-refresh`` build of the same data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import importlib.util
+import json
+import os
+import platform
+import re
+import shutil
+import sys
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from bench import procs
+from bench.compare import compare_marts
+from bench.report import MIB, Row, markdown_table, text_table
+from loader.sample_data import default_end_date
+from loader.schemas import HATCH_DATASETS, HATCH_TABLES
+
+ROOT = Path(__file__).resolve().parent.parent
+ARCHIVE_RE = re.compile(
+    r"^(?P<ds>[a-z_]+)_(?P<start>\d{4}-\d{2}-\d{2})_(?P<end>\d{4}-\d{2}-\d{2})\.zip$"
+)
+MEMBER_EXT = {"json": "ndjson", "csv": "csv"}
+GB = 1000**3
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where one format's data lives under the work directory."""
+
+    fmt: str
+    initial: Path  # landing store without the last day
+    full: Path  # landing store with every day
+    manifest: Path  # extracted members of the initial archives, {dataset: {files, weight}}
+    new_day: str
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p.add_argument("--messages", type=int, default=1_000_000, help="conversation items (1M; 5M)")
+    p.add_argument("--repeat", type=int, default=3, help="runs per step; the median is reported")
+    p.add_argument("--out", type=Path, default=ROOT / "bench/results/RESULTS.md")
+    p.add_argument("--work-dir", type=Path, default=None, help="default bench/results/work-N")
+    p.add_argument("--formats", default="json,csv", help="comma list of json, csv")
+    p.add_argument("--skip-dlt", action="store_true", help="do not run the dlt step")
+    p.add_argument(
+        "--dlt-rows",
+        type=int,
+        default=0,
+        help="load only this many records with dlt and extrapolate (0: all)",
+    )
+    p.add_argument("--days", type=int, default=60, help="daily archives (the last is step 5)")
+    p.add_argument("--regenerate", action="store_true", help="regenerate sample data")
+    args = p.parse_args(argv)
+    args.formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    if not args.formats or set(args.formats) - set(MEMBER_EXT):
+        p.error("--formats: choose from json, csv")
+    if args.repeat < 1 or args.messages < 1:
+        p.error("--repeat and --messages must be positive")
+    args.work_dir = (args.work_dir or ROOT / f"bench/results/work-{args.messages}").resolve()
+    return args
+
+
+class Bench:
+    """One benchmark run: data layout, child environment, the measured rows."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.work: Path = args.work_dir
+        self.runs = self.work / "runs"
+        self.logs = self.work / "logs"
+        self.py = sys.executable
+        self.rows: list[Row] = []
+        self.notes: list[str] = []
+        self.targets: list[tuple[str, str, bool | None]] = []
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+            "DBT_TARGET_PATH": str(self.work / "dbt_target"),
+            "DBT_LOG_PATH": str(self.work / "dbt_logs"),
+            "DBT_PROFILES_DIR": str(ROOT),
+            "DBT_PROJECT_DIR": str(ROOT),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DO_NOT_TRACK": "1",
+            "RUNTIME__DLTHUB_TELEMETRY": "false",
+        }
+        loader_build = (ROOT / "loader/commands/build.py").exists()
+        self.build_cmd = (
+            [self.py, "-m", "loader", "build"]
+            if loader_build
+            else [str(Path(self.py).parent / "dbt"), "build"]
+        )
+
+    # ------------------------------------------------------------------ helpers
+    def log(self, msg: str) -> None:
+        """Progress on stderr."""
+        print(f"[bench {dt.datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
+
+    def measure(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> procs.Sample:
+        """Run one measured child process."""
+        sample = procs.run(
+            cmd, env={**self.env, **(env or {})}, cwd=ROOT, log_stem=self.logs / name
+        )
+        self.log(f"{name}: {sample.seconds:.2f}s, peak RSS {sample.peak_rss_bytes / MIB:.0f} MiB")
+        return sample
+
+    def loader_env(self, landing: Path, run_dir: Path) -> dict[str, str]:
+        """Environment for ``python -m loader`` against ``run_dir/warehouse.duckdb``."""
+        return {
+            "LANDING_URL": str(landing),
+            "WAREHOUSE_PATH": str(run_dir / "warehouse.duckdb"),
+            "LOADER_STATE_DIR": str(run_dir / "state"),
+        }
+
+    @staticmethod
+    def fresh(path: Path) -> Path:
+        """An empty directory at ``path``."""
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True)
+        return path
+
+    @staticmethod
+    def raw_rows(db: Path) -> int:
+        """Rows in the Hatch raw tables of a warehouse."""
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            return sum(
+                con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                for t in HATCH_TABLES.values()
+            )
+        finally:
+            con.close()
+
+    def copy_warehouse(self, src: Path, run_dir: Path) -> Path:
+        """A fresh run directory holding a copy of the warehouse ``src``."""
+        self.fresh(run_dir)
+        shutil.copyfile(src, run_dir / "warehouse.duckdb")
+        return run_dir
+
+    # ------------------------------------------------------------------ data
+    def generate(self) -> Path:
+        """Sample archives for every format (cached in the work dir; the generator is
+        deterministic for a given day)."""
+        a = self.args
+        gen = self.work / "generated"
+        key = f"{a.messages} {a.days} {','.join(sorted(a.formats))} {default_end_date()}"
+        done = gen / ".complete"
+        if done.exists() and done.read_text() == key and not a.regenerate:
+            return gen
+        self.fresh(gen)
+        self.log(f"generating {a.messages:,} messages over {a.days} days into {gen}")
+        cmd = [self.py, "-m", "bench.generate", str(gen), str(a.messages), str(a.days)]
+        self.measure("generate", [*cmd, ",".join(a.formats)])
+        done.write_text(key)
+        return gen
+
+    def layout(self, fmt: str) -> Layout:
+        """Landing stores (all days / all but the last) and the extracted members (untimed)."""
+        gen = self.generate() / fmt
+        archives = sorted((gen / "hatch").glob("*/*.zip"))
+        if not archives:
+            raise SystemExit(f"no archives under {gen / 'hatch'}")
+        last = max(ARCHIVE_RE.match(a.name)["end"] for a in archives)
+        initial, full = (
+            self.fresh(self.work / f"landing_initial_{fmt}"),
+            self.fresh(self.work / f"landing_full_{fmt}"),
+        )
+        extracted = self.fresh(self.work / f"extracted_{fmt}")
+        manifest: dict[str, dict] = {ds: {"files": [], "weight": 0} for ds in HATCH_DATASETS}
+        for archive in archives:
+            m = ARCHIVE_RE.match(archive.name)
+            rel = archive.relative_to(gen)
+            for store in (full, initial) if m["start"] != last else (full,):
+                (store / rel).parent.mkdir(parents=True, exist_ok=True)
+                _link(archive, store / rel)
+            if m["start"] == last:
+                continue
+            with zipfile.ZipFile(archive) as zf:
+                for info in zf.infolist():
+                    dest = extracted / m["ds"] / f"{archive.stem}.{MEMBER_EXT[fmt]}"
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    with zf.open(info) as src, dest.open("wb") as out:
+                        shutil.copyfileobj(src, out, 1 << 20)
+                    manifest[m["ds"]]["files"].append(str(dest))
+                    manifest[m["ds"]]["weight"] += dest.stat().st_size
+        path = self.work / f"manifest_{fmt}.json"
+        path.write_text(json.dumps(manifest))
+        return Layout(fmt, initial, full, path, last)
+
+    # ------------------------------------------------------------------ steps
+    def step_reference(self, lay: Layout) -> Row:
+        """DuckDB's reader of every extracted member, one typed CREATE TABLE per dataset."""
+        reader = "read_json" if lay.fmt == "json" else "read_csv"
+        files_only = self.work / f"reference_manifest_{lay.fmt}.json"
+        manifest = json.loads(lay.manifest.read_text())
+        files_only.write_text(json.dumps({ds: e["files"] for ds, e in manifest.items()}))
+        row = Row(f"ref_{lay.fmt}", f"1. reference: DuckDB {reader} ({lay.fmt.upper()})")
+        for i in range(self.args.repeat):
+            run_dir = self.fresh(self.runs / f"ref_{lay.fmt}_{i}")
+            s = self.measure(
+                f"ref_{lay.fmt}_{i}",
+                [
+                    self.py,
+                    "-m",
+                    "bench.reference",
+                    str(files_only),
+                    str(run_dir / "t.duckdb"),
+                    lay.fmt,
+                ],
+            )
+            row.rows = json.loads(s.stdout)["rows"]
+            row.seconds.append(s.seconds)
+            row.rss.append(s.peak_rss_bytes)
+            shutil.rmtree(run_dir)
+        return row
+
+    def step_load(self, lay: Layout) -> tuple[Row, Path]:
+        """``python -m loader load`` of the initial archives into a fresh warehouse."""
+        row = Row(f"load_{lay.fmt}", f"2. loader load ({lay.fmt.upper()})")
+        keep = self.runs / f"loaded_{lay.fmt}"
+        for i in range(self.args.repeat):
+            run_dir = self.fresh(self.runs / f"load_{lay.fmt}_{i}")
+            s = self.measure(
+                f"load_{lay.fmt}_{i}",
+                [self.py, "-m", "loader", "load"],
+                self.loader_env(lay.initial, run_dir),
+            )
+            row.rows = self.raw_rows(run_dir / "warehouse.duckdb")
+            row.seconds.append(s.seconds)
+            row.rss.append(s.peak_rss_bytes)
+            if i == 0:
+                shutil.rmtree(keep, ignore_errors=True)
+                run_dir.rename(keep)
+            else:
+                shutil.rmtree(run_dir)
+        _ensure_document_tables(keep / "warehouse.duckdb")
+        return row, keep / "warehouse.duckdb"
+
+    def step_dlt(self, lay: Layout) -> Row | None:
+        """dlt's default path on the same NDJSON records (optionally a subsample)."""
+        if self.args.skip_dlt:
+            self.notes.append("dlt: skipped (--skip-dlt).")
+            return None
+        if importlib.util.find_spec("dlt") is None:
+            self.notes.append("dlt: skipped, not installed (`pip install -e '.[bench]'`).")
+            return None
+        row = Row("dlt", "3. dlt pipeline.run → duckdb (JSON)")
+        for i in range(self.args.repeat):
+            run_dir = self.fresh(self.runs / f"dlt_{i}")
+            s = self.measure(
+                f"dlt_{i}",
+                [
+                    self.py, "-m", "bench.dlt_load", str(lay.manifest),
+                    str(run_dir / "dlt.duckdb"), str(run_dir / "pipelines"),
+                    str(self.args.dlt_rows),
+                ],
+            )  # fmt: skip
+            row.rows = json.loads(s.stdout)["rows"]
+            row.seconds.append(s.seconds)
+            row.rss.append(s.peak_rss_bytes)
+            shutil.rmtree(run_dir)
+        return row
+
+    def build(self, name: str, run_dir: Path, extra: Sequence[str] = ()) -> procs.Sample:
+        """One dbt build (through ``python -m loader build`` when it exists)."""
+        env = self.loader_env(self.work / "landing_unused", run_dir)
+        return self.measure(name, [*self.build_cmd, *extra], env)
+
+    def step_full_build(self, loaded: Path, raw_rows: int) -> tuple[Row, Path]:
+        """``dbt build`` from scratch on a copy of the loaded warehouse."""
+        row = Row("build", "4. dbt build (from scratch)", rows=raw_rows, note="rows = raw rows in")
+        keep = self.runs / "built"
+        for i in range(self.args.repeat):
+            run_dir = self.copy_warehouse(loaded, self.runs / f"build_{i}")
+            s = self.build(f"build_{i}", run_dir)
+            row.seconds.append(s.seconds)
+            row.rss.append(s.peak_rss_bytes)
+            if i == 0:
+                shutil.rmtree(keep, ignore_errors=True)
+                run_dir.rename(keep)
+            else:
+                shutil.rmtree(run_dir)
+        return row, keep / "warehouse.duckdb"
+
+    def step_incremental(self, lay: Layout, built: Path, full: Row) -> list[Row]:
+        """The held-back last day: ``load`` then the incremental ``dbt build``; marts compared."""
+        load = Row("incr_load", f"5a. load of one more day ({lay.new_day})")
+        build = Row("incr_build", "5b. incremental dbt build")
+        total = Row("incr_total", "5. one more day: load + incremental build")
+        keep = self.runs / "incremental"
+        for i in range(self.args.repeat):
+            run_dir = self.copy_warehouse(built, self.runs / f"incr_{i}")
+            before = self.raw_rows(run_dir / "warehouse.duckdb")
+            s1 = self.measure(
+                f"incr_load_{i}",
+                [self.py, "-m", "loader", "load"],
+                self.loader_env(lay.full, run_dir),
+            )
+            new_rows = self.raw_rows(run_dir / "warehouse.duckdb") - before
+            s2 = self.build(f"incr_build_{i}", run_dir)
+            for row, s in ((load, s1), (build, s2)):
+                row.rows = new_rows
+                row.seconds.append(s.seconds)
+                row.rss.append(s.peak_rss_bytes)
+            total.rows = new_rows
+            total.seconds.append(s1.seconds + s2.seconds)
+            total.rss.append(max(s1.peak_rss_bytes, s2.peak_rss_bytes))
+            if i == 0:
+                shutil.rmtree(keep, ignore_errors=True)
+                run_dir.rename(keep)
+            else:
+                shutil.rmtree(run_dir)
+        for row in (load, build, total):
+            row.ratio, row.ratio_to = row.median_s / full.median_s, "x full build time"
+        ratio = total.ratio or 0.0
+        self.targets.append(
+            (
+                "incremental day (load + build) ≤ 15% of the full build (target set at 5M)",
+                f"{ratio:.1%}",
+                ratio <= 0.15,
+            )
+        )
+        self.compare(keep / "warehouse.duckdb")
+        return [load, build, total]
+
+    def compare(self, incremental: Path) -> None:
+        """Full-refresh build of a copy of the incremental warehouse; compare the marts."""
+        run_dir = self.copy_warehouse(incremental, self.runs / "full_refresh")
+        s = self.build("full_refresh", run_dir, ["--full-refresh"])
+        diffs, missing = compare_marts(incremental, run_dir / "warehouse.duckdb")
+        same = bool(diffs) and not missing and all(d.identical for d in diffs)
+        detail = ", ".join(
+            f"{d.table} {d.rows_a:,}/{d.rows_b:,}"
+            + ("" if d.identical else f" (-{d.only_a}/+{d.only_b})")
+            for d in diffs
+        )
+        if missing:
+            detail += f"; only in one: {', '.join(missing)}"
+        self.targets.append(
+            (
+                "marts after the incremental day identical to a --full-refresh build",
+                "yes" if same else "NO",
+                same,
+            )
+        )
+        self.notes.append(
+            "Marts compared (EXCEPT ALL both ways; rows incremental/full refresh): "
+            f"{detail or 'no marts'}."
+            f" The --full-refresh build took {s.seconds:.1f}s."
+        )
+
+    # ------------------------------------------------------------------ run
+    def run(self) -> str:
+        """Every step; returns the markdown report."""
+        self.work.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.runs, ignore_errors=True)
+        layouts = {fmt: self.layout(fmt) for fmt in self.args.formats}
+        first = layouts["json" if "json" in layouts else self.args.formats[0]]
+
+        refs = {fmt: self.step_reference(lay) for fmt, lay in layouts.items()}
+        ref = refs[first.fmt]
+        loads: dict[str, Row] = {}
+        loaded: dict[str, Path] = {}
+        for fmt, lay in layouts.items():
+            loads[fmt], loaded[fmt] = self.step_load(lay)
+        dlt_row = self.step_dlt(layouts["json"]) if "json" in layouts else None
+
+        for row in [*refs.values(), *loads.values(), *([dlt_row] if dlt_row else [])]:
+            row.ratio, row.ratio_to = row.rows_per_s / ref.rows_per_s, "x reference rows/s"
+            if row.rows != ref.rows:
+                row.note = (row.note + f" rows ≠ reference ({ref.rows:,})").strip()
+        for fmt, row in loads.items():
+            if fmt in refs and fmt != first.fmt:
+                row.note = (
+                    row.note + f" {row.rows_per_s / refs[fmt].rows_per_s:.2f}x read_csv"
+                ).strip()
+            self.targets.append(
+                (
+                    f"load {fmt.upper()} ≥ 0.8 x reference rows/s",
+                    f"{row.ratio:.2f}",
+                    (row.ratio or 0) >= 0.8,
+                )
+            )
+            self.targets.append(
+                (
+                    f"load {fmt.upper()} peak RSS < 1 GB",
+                    f"{row.peak_rss / GB:.2f} GB",
+                    row.peak_rss < GB,
+                )
+            )
+        if dlt_row:
+            if dlt_row.rows < ref.rows:
+                dlt_row.note = (
+                    f"subsample of {dlt_row.rows:,} records; rows/s extrapolated to "
+                    f"{ref.rows:,} ≈ {ref.rows / dlt_row.rows_per_s:.0f}s"
+                )
+            load_json = loads.get("json")
+            if load_json:
+                speedup = load_json.rows_per_s / dlt_row.rows_per_s
+                self.targets.append(
+                    ("load ≥ 5 x dlt's default path (rows/s)", f"{speedup:.1f}x", speedup >= 5)
+                )
+
+        build_row, built = self.step_full_build(loaded[first.fmt], loads[first.fmt].rows)
+        incr = self.step_incremental(first, built, build_row)
+        self.rows = [
+            *refs.values(),
+            *loads.values(),
+            *([dlt_row] if dlt_row else []),
+            build_row,
+            *incr,
+        ]
+        return self.markdown()
+
+    def markdown(self) -> str:
+        """The report: context, table, targets, notes."""
+        a = self.args
+        build = " ".join([Path(self.build_cmd[0]).name, *self.build_cmd[1:]])
+        cmd = f"python -m bench --messages {a.messages} --repeat {a.repeat}"
+        cmd += f" --formats {','.join(a.formats)}"
+        if a.skip_dlt:
+            cmd += " --skip-dlt"
+        if a.dlt_rows:
+            cmd += f" --dlt-rows {a.dlt_rows}"
+        lines = [
+            f"# Benchmark: {a.messages:,} messages",
+            "",
+            f"`{cmd}` — {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC,"
+            f" {os.cpu_count()} CPUs, {_mem_gb():.0f} GB RAM, Python {platform.python_version()},"
+            f" duckdb {duckdb.__version__},"
+            f" {_versions()}. Median of {a.repeat} run(s) (min-max in brackets); peak RSS is the"
+            " largest over the runs, of that step's process tree.",
+            "",
+            markdown_table(self.rows),
+            "",
+            "## Targets",
+            "",
+            "| target | measured | met |",
+            "|---|--:|---|",
+            *(f"| {t} | {m} | {'yes' if ok else 'NO'} |" for t, m, ok in self.targets),
+            "",
+            "## Notes",
+            "",
+            "- Rows are raw records (conversation items plus contact history versions) across all"
+            " daily archives except the last day, which step 5 loads.",
+            "- The benchmark is about Hatch volumes: the leads / HueChat / Texter raw tables are"
+            " created empty (untimed) before dbt runs.",
+            "- The reference reads the members already extracted from the ZIPs (extraction"
+            " untimed); `load` reads the ZIP archives themselves. dlt reads the same extracted"
+            " NDJSON lines (parsed with `json.loads`).",
+            f"- dbt runs as `{build}` with the project's profile (2 threads).",
+            *(f"- {n}" for n in self.notes),
+        ]
+        return "\n".join(lines) + "\n"
+
+
+def _ensure_document_tables(db: Path) -> None:
+    """Empty HueChat / Texter / leads raw tables (untimed): the dbt project reads them."""
+    from loader import ingest_documents
+    from loader.schemas import DOCUMENT_TABLES
+
+    con = duckdb.connect(str(db))
+    try:
+        for system in DOCUMENT_TABLES:
+            ingest_documents.ensure_table(con, system)
+    finally:
+        con.close()
+
+
+def _link(src: Path, dest: Path) -> None:
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copyfile(src, dest)
+
+
+def _mem_gb() -> float:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    except (ValueError, OSError):
+        return 0.0
+
+
+def _versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for pkg in ("dbt-core", "dbt-duckdb", "dlt"):
+        with contextlib.suppress(PackageNotFoundError):
+            out.append(f"{pkg} {version(pkg)}")
+    return ", ".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; print the table and write the markdown report."""
+    args = parse_args(argv)
+    bench = Bench(args)
+    try:
+        report = bench.run()
+    except procs.StepFailed as exc:
+        print(f"bench: a step failed: {exc}", file=sys.stderr)
+        return 1
+    print(text_table(bench.rows))
+    print()
+    for target, measured, ok in bench.targets:
+        print(f"{'met   ' if ok else 'MISSED'}  {target}: {measured}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report)
+    print(f"\nwrote {args.out}")
+    return 0

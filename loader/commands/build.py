@@ -1,0 +1,93 @@
+"""``python -m loader build [dbt args...]``: ``dbt build`` on a working copy of the warehouse.
+
+dbt runs against the working file that :func:`loader.warehouse.writer` yields (``WAREHOUSE_PATH``
+is pointed at it), so readers keep the published file until the build succeeds; a failed build
+publishes nothing. Arguments after ``build`` go to dbt unchanged (``--full-refresh``,
+``--select ...``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from loader.config import Settings
+from loader.errors import LoaderError
+
+log = logging.getLogger(__name__)
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+class BuildFailedError(LoaderError):
+    """dbt build failed (exit 5); the published warehouse is unchanged."""
+
+
+class _PassThroughParser(argparse.ArgumentParser):
+    """Keeps the arguments it does not know, in order, as ``dbt_args`` (never an error)."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        ns, extras = super().parse_known_args(args, namespace)
+        ns.dbt_args = [a for a in extras if a != "--"]
+        return ns, []
+
+
+def register(
+    subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]
+) -> None:
+    """Add the ``build`` command."""
+    parser = subparsers.add_parser(
+        "build",
+        parents=parents,
+        help="run dbt build on the warehouse (atomic publish on success)",
+        description=(
+            "Run `dbt build` (seeds, models, tests) on a working copy of the warehouse and "
+            "publish it atomically when dbt succeeds. Extra arguments go to dbt, e.g. "
+            "`build --full-refresh` or `build --select fct_messages+`."
+        ),
+        allow_abbrev=False,  # dbt's --state must not be read as --state-dir
+        epilog="Any other argument is passed to `dbt build` unchanged.",
+    )
+    parser.__class__ = _PassThroughParser
+    parser.set_defaults(func=run, dbt_args=[])
+
+
+def dbt_executable() -> str:
+    """The ``dbt`` next to the running Python (the project's virtualenv), else ``dbt`` on PATH."""
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def run_dbt_build(work_path: Path, dbt_args: Sequence[str] = ()) -> int:
+    """Run ``dbt build`` with ``WAREHOUSE_PATH=work_path``; dbt's exit code."""
+    env = {**os.environ, "WAREHOUSE_PATH": str(work_path)}
+    env.setdefault("DBT_PROFILES_DIR", str(PROJECT_DIR))
+    cmd = [dbt_executable(), "build", "--project-dir", str(PROJECT_DIR), *dbt_args]
+    log.info("running %s", " ".join(cmd))
+    return subprocess.run(cmd, env=env, check=False).returncode
+
+
+def build(settings: Settings, dbt_args: Sequence[str] = ()) -> None:
+    """Build the warehouse through :func:`loader.warehouse.writer`; raise when dbt fails."""
+    from loader import warehouse
+
+    with warehouse.writer(settings.warehouse_path) as work_path:
+        code = run_dbt_build(Path(work_path), dbt_args)
+        if code != 0:
+            raise BuildFailedError(
+                f"dbt build failed (exit {code}); {settings.warehouse_path} is unchanged"
+            )
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Build and report."""
+    build(settings, args.dbt_args)
+    print(f"build: ok, published {settings.warehouse_path}")
+    return 0

@@ -1,0 +1,162 @@
+"""``python -m loader status``: fetched windows, loaded and failed files, rows, freshness."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from loader.config import Settings
+from loader.schemas import DOCUMENT_TABLES, HATCH_DATASETS, HATCH_TABLES, LOAD_LOG_TABLE
+
+
+@dataclass
+class DatasetStatus:
+    """What ``status`` shows for one dataset (a Hatch data source or a document system)."""
+
+    dataset: str
+    system: str
+    windows_fetched: int = 0
+    windows_empty: int = 0
+    fetched_through: str | None = None
+    files_loaded: int = 0
+    files_failed: list[dict[str, str]] = field(default_factory=list)
+    rows: int = 0
+    newest_updated_at: str | None = None
+    last_loaded_at: str | None = None
+
+
+def register(
+    subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]
+) -> None:
+    """Add the ``status`` command."""
+    parser = subparsers.add_parser(
+        "status",
+        parents=parents,
+        help="per dataset: windows fetched, files loaded/failed, rows, newest updated_at",
+        description=(
+            "Reads the fetch log and the published warehouse (read-only; never waits for a "
+            "writer). Also shows the next moment an export may be requested."
+        ),
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.set_defaults(func=run)
+
+
+def _fill_fetch(settings: Settings, out: dict[str, DatasetStatus]) -> None:
+    if not settings.state_db.exists():
+        return
+    from loader.fetch_log import FetchLog
+
+    fetch_log = FetchLog(settings.state_db)
+    for ds in HATCH_DATASETS:
+        windows = fetch_log.windows(ds)
+        out[ds].windows_fetched = sum(w.status == "fetched" for w in windows)
+        out[ds].windows_empty = sum(w.status == "empty" for w in windows)
+        ends = [w.end_date for w in windows]
+        out[ds].fetched_through = str(max(ends)) if ends else None
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, table = qualified.split(".")
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+_FILES_SQL = f"""
+WITH last AS (
+    SELECT *, row_number() OVER (PARTITION BY file_sha256 ORDER BY finished_at DESC) AS n,
+           bool_or(status = 'loaded') OVER (PARTITION BY file_sha256) AS ever_loaded
+    FROM {LOAD_LOG_TABLE}
+)
+SELECT dataset, system, ever_loaded, file_name, error, strftime(finished_at, '%Y-%m-%d %H:%M:%SZ')
+FROM last WHERE n = 1 ORDER BY finished_at
+"""
+
+
+def _fill_loads(con: duckdb.DuckDBPyConnection, out: dict[str, DatasetStatus]) -> None:
+    if not _has_table(con, LOAD_LOG_TABLE):
+        return
+    for dataset, system, loaded, name, error, at in con.execute(_FILES_SQL).fetchall():
+        entry = out.setdefault(dataset, DatasetStatus(dataset, system))
+        if loaded:
+            entry.files_loaded += 1
+            entry.last_loaded_at = at
+        else:
+            entry.files_failed.append({"file": name, "error": error or "", "at": at})
+
+
+def _fill_rows(con: duckdb.DuckDBPyConnection, out: dict[str, DatasetStatus]) -> None:
+    tables = {**HATCH_TABLES, **DOCUMENT_TABLES}
+    for dataset, table in tables.items():
+        if not _has_table(con, table):
+            continue
+        newest = "max(updated_at)" if dataset in HATCH_TABLES else "NULL"
+        rows, top = con.execute(
+            f"SELECT count(*), strftime({newest}, '%Y-%m-%d %H:%M:%SZ') FROM {table}"
+        ).fetchone() or (0, None)
+        out[dataset].rows, out[dataset].newest_updated_at = int(rows), top
+
+
+def collect(settings: Settings) -> dict[str, Any]:
+    """Everything ``status`` shows, as plain data."""
+    from loader import warehouse
+    from loader.rate_ledger import RateLedger, format_epoch
+
+    out = {ds: DatasetStatus(ds, "hatch") for ds in HATCH_DATASETS}
+    out.update({s: DatasetStatus(s, s) for s in DOCUMENT_TABLES})
+    _fill_fetch(settings, out)
+    path = Path(settings.warehouse_path)
+    if path.exists():
+        con = warehouse.connect_readonly(path)
+        try:
+            _fill_loads(con, out)
+            _fill_rows(con, out)
+        finally:
+            con.close()
+    next_at = "now (no export requested yet)"
+    if settings.state_db.exists():
+        ledger = RateLedger(settings.state_db, settings.min_interval_s, max(settings.daily_cap, 1))
+        next_at = format_epoch(ledger.next_slot_at())
+    return {
+        "warehouse": str(path),
+        "warehouse_exists": path.exists(),
+        "next_export_at": next_at,
+        "datasets": [asdict(d) for d in out.values()],
+    }
+
+
+def render(status: dict[str, Any]) -> str:
+    """Human-readable text."""
+    lines = [
+        f"warehouse: {status['warehouse']}" + ("" if status["warehouse_exists"] else " (none yet)")
+    ]
+    for d in status["datasets"]:
+        fetched = ""
+        if d["system"] == "hatch":
+            fetched = (
+                f"windows fetched {d['windows_fetched']} (+{d['windows_empty']} empty)"
+                f"{', through ' + d['fetched_through'] if d['fetched_through'] else ''}; "
+            )
+        newest = f"; newest updated_at {d['newest_updated_at']}" if d["newest_updated_at"] else ""
+        lines.append(
+            f"{d['dataset']}: {fetched}files loaded {d['files_loaded']}, "
+            f"failed {len(d['files_failed'])}; rows {d['rows']:,}{newest}"
+        )
+        lines += [f"  FAILED {f['file']} ({f['at']}): {f['error']}" for f in d["files_failed"]]
+    lines.append(f"next export may be requested at: {status['next_export_at']}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the status (exit 0; failures are shown, not signalled)."""
+    status = collect(settings)
+    print(json.dumps(status, indent=2) if args.json else render(status))
+    return 0

@@ -1,0 +1,412 @@
+"""``load`` orchestration: discovery, exactly-once, one transaction per file, the load log.
+
+Every file is identified by the sha256 of its bytes. A file whose sha256 has a ``loaded`` row in
+``loader.load_log`` is skipped. Each file is inserted in one DuckDB transaction together with its
+``loaded`` log row; a failure rolls back and records a ``failed`` row (with the reason) in its own
+transaction. All of it happens on a :func:`loader.warehouse.writer` working copy, published
+atomically at the end, so a killed process leaves the published warehouse untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import fsspec
+
+from loader import ingest_hatch, warehouse
+from loader.config import Settings
+from loader.errors import ConfigError, DataError
+from loader.landing import LandingStore, sha256_file
+from loader.schemas import DOCUMENT_TABLES, HATCH_DATASETS, LOAD_LOG_TABLE, LOADER_SCHEMA
+
+log = logging.getLogger(__name__)
+
+SYSTEMS = ("hatch", *DOCUMENT_TABLES)
+DOCUMENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz")
+
+_LOAD_LOG_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {LOADER_SCHEMA};
+CREATE TABLE IF NOT EXISTS {LOAD_LOG_TABLE} (
+    file_sha256 VARCHAR NOT NULL,
+    file_name VARCHAR NOT NULL,
+    file_url VARCHAR,
+    system VARCHAR NOT NULL,
+    dataset VARCHAR,
+    status VARCHAR NOT NULL,
+    rows BIGINT,
+    error VARCHAR,
+    started_at TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ NOT NULL
+);
+"""
+
+LocalOpener = Callable[[], AbstractContextManager[Path]]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A file to load: where it is, what it is, and how to get a local copy of it."""
+
+    file_name: str
+    url: str
+    system: str
+    dataset: str
+    open_local: LocalOpener
+
+
+@dataclass
+class FileResult:
+    """What happened to one file."""
+
+    file_name: str
+    system: str
+    dataset: str
+    status: str  # loaded | skipped | failed
+    rows: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+    def __str__(self) -> str:
+        if self.status == "failed":
+            return f"FAILED  {self.error}"
+        rate = f", {self.rows / self.seconds:,.0f} rows/s" if self.seconds > 0 else ""
+        if self.status == "skipped":
+            return f"skipped {self.file_name} (already loaded)"
+        return f"loaded  {self.file_name}: {self.rows:,} rows in {self.seconds:.2f}s{rate}"
+
+
+@dataclass
+class LoadSummary:
+    """Every file considered by one ``load`` run."""
+
+    results: list[FileResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.results)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def rows(self) -> int:
+        return sum(r.rows for r in self.results if r.status == "loaded")
+
+    def __str__(self) -> str:
+        return (
+            f"{self.count('loaded')} loaded ({self.rows:,} rows), {self.count('skipped')} "
+            f"already loaded, {self.count('failed')} failed"
+        )
+
+
+# --- discovery -----------------------------------------------------------------------------------
+
+
+def discover(store: LandingStore) -> list[Candidate]:
+    """Every loadable file in the landing store, Hatch archives first, in name order."""
+    found: list[Candidate] = []
+    for system in SYSTEMS:
+        for rel in store.list(f"{system}/"):
+            name = rel.rsplit("/", 1)[-1]
+            dataset = _dataset_for(system, name)
+            if dataset is None:
+                log.debug("ignoring %s (not a %s file)", rel, system)
+                continue
+            found.append(
+                Candidate(name, store.url_of(rel), system, dataset, _store_opener(store, rel))
+            )
+    return found
+
+
+def _dataset_for(system: str, name: str) -> str | None:
+    if system == "hatch":
+        # a bad archive name under hatch/ still gets tried, so it is recorded as failed
+        if not name.endswith(".zip"):
+            return None
+        return next((ds for ds in HATCH_DATASETS if name.startswith(ds + "_")), "unknown")
+    return system if name.lower().endswith(DOCUMENT_SUFFIXES) else None
+
+
+def _store_opener(store: LandingStore, rel: str) -> LocalOpener:
+    return lambda: store.get_local(rel)
+
+
+@contextlib.contextmanager
+def _fetch_url(url: str) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="load-") as tmp:
+        local = Path(tmp) / url.rstrip("/").rsplit("/", 1)[-1]
+        with fsspec.open(url, "rb") as src, local.open("wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        yield local
+
+
+def _local_opener(path: Path) -> LocalOpener:
+    return lambda: contextlib.nullcontext(path)
+
+
+def named_candidates(targets: Sequence[str], system: str | None = None) -> list[Candidate]:
+    """Candidates for files named on the command line (local paths or fsspec URLs)."""
+    found = []
+    for target in targets:
+        is_url = "://" in target and not target.startswith("file://")
+        local = Path(target.removeprefix("file://"))
+        if not is_url and not local.is_file():
+            raise ConfigError(f"no such file: {target}")
+        name = target.rstrip("/").rsplit("/", 1)[-1]
+        sys_name = system or ("hatch" if ingest_hatch.is_archive_name(name) else None)
+        if sys_name is None:
+            raise ConfigError(
+                f"{name}: not a Hatch archive name ({{data_source}}_{{start}}_{{end}}.zip); "
+                "name the document system with --system leads|huechat|texter"
+            )
+        dataset = _dataset_for(sys_name, name) or sys_name
+        url = target if is_url else str(local.absolute())
+        opener = (lambda u=target: _fetch_url(u)) if is_url else _local_opener(local)
+        found.append(Candidate(name, url, sys_name, dataset, opener))
+    return found
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def ensure_load_log(con: duckdb.DuckDBPyConnection) -> None:
+    """Create ``loader.load_log`` when missing."""
+    con.execute(_LOAD_LOG_DDL)
+
+
+def loaded_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """sha256 of every file with a ``loaded`` row."""
+    rows = con.execute(
+        f"SELECT DISTINCT file_sha256 FROM {LOAD_LOG_TABLE} WHERE status = 'loaded'"
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _insert_file(
+    con: duckdb.DuckDBPyConnection,
+    cand: Candidate,
+    local: Path,
+    sha: str,
+    loaded_at: datetime,
+    settings: Settings,
+) -> int:
+    if cand.system == "hatch":
+        return ingest_hatch.load_archive(
+            con,
+            local,
+            file_name=cand.file_name,
+            sha256=sha,
+            loaded_at=loaded_at,
+            max_member_bytes=settings.max_member_bytes,
+        )
+    documents = importlib.import_module("loader.ingest_documents")
+    return documents.load_file(
+        con, local, system=cand.system, file_name=cand.file_name, sha256=sha, loaded_at=loaded_at
+    )
+
+
+def _log_row(
+    con: duckdb.DuckDBPyConnection,
+    cand: Candidate,
+    sha: str,
+    status: str,
+    rows: int | None,
+    error: str | None,
+    started: datetime,
+) -> None:
+    con.execute(
+        f"INSERT INTO {LOAD_LOG_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            sha,
+            cand.file_name,
+            cand.url,
+            cand.system,
+            cand.dataset,
+            status,
+            rows,
+            error,
+            started,
+            _now(),
+        ],
+    )
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    with contextlib.suppress(duckdb.Error):
+        con.rollback()
+
+
+def load_one(
+    con: duckdb.DuckDBPyConnection, cand: Candidate, local: Path, sha: str, settings: Settings
+) -> FileResult:
+    """Load one file in one transaction with its log row; a failure is rolled back and logged."""
+    started, t0 = _now(), time.perf_counter()
+    con.begin()
+    try:
+        rows = _insert_file(con, cand, local, sha, started, settings)
+        _log_row(con, cand, sha, "loaded", rows, None, started)
+        con.commit()
+    except (DataError, duckdb.Error, OSError, UnicodeError) as exc:
+        _rollback(con)
+        error = str(exc) if isinstance(exc, DataError) else f"{cand.file_name}: {exc}"
+        con.begin()
+        _log_row(con, cand, sha, "failed", 0, error, started)
+        con.commit()
+        log.error("failed %s", error)
+        return FileResult(cand.file_name, cand.system, cand.dataset, "failed", error=error)
+    except BaseException:
+        _rollback(con)
+        raise
+    result = FileResult(
+        cand.file_name, cand.system, cand.dataset, "loaded", rows, time.perf_counter() - t0
+    )
+    log.info("%s", result)
+    return result
+
+
+def load_candidates(
+    work_path: Path, candidates: Sequence[Candidate], settings: Settings
+) -> LoadSummary:
+    """Load candidates not loaded yet into the working file ``work_path``."""
+    summary = LoadSummary()
+    con = warehouse.connect(work_path)
+    try:
+        ensure_load_log(con)
+        done = loaded_hashes(con)
+        for cand in candidates:
+            with cand.open_local() as local:
+                sha = sha256_file(local)
+                if sha in done:
+                    log.debug("skipping %s: already loaded", cand.file_name)
+                    res = FileResult(cand.file_name, cand.system, cand.dataset, "skipped")
+                else:
+                    res = load_one(con, cand, local, sha, settings)
+            if res.status == "loaded":
+                done.add(sha)
+            summary.results.append(res)
+    finally:
+        con.close()
+    return summary
+
+
+def load_archives(
+    work_path: Path, local_paths: Sequence[Path], settings: Settings | None = None
+) -> LoadSummary:
+    """Benchmark hook: load local Hatch archives (or ``--system``-less named files)."""
+    cands = named_candidates([str(p) for p in local_paths])
+    return load_candidates(Path(work_path), cands, settings or Settings())
+
+
+def run_load(
+    settings: Settings, targets: Sequence[str] = (), system: str | None = None
+) -> LoadSummary:
+    """``load``: the named files, or everything in the landing store; one publish at the end."""
+    if system is not None and system not in DOCUMENT_TABLES:
+        raise ConfigError(f"--system must be one of {', '.join(DOCUMENT_TABLES)}")
+    if targets:
+        candidates = named_candidates(targets, system)
+    else:
+        candidates = discover(LandingStore(settings.landing_url))
+    log.info("load: %d file(s) to consider", len(candidates))
+    with warehouse.writer(settings.warehouse_path) as work:
+        return load_candidates(work, candidates, settings)
+
+
+# --- benchmark: python -m loader.ingest ARCHIVE.zip ----------------------------------------------
+
+_BASELINE = """
+import sys, time, duckdb
+from loader.ingest_hatch import _columns_spec, _lit
+from loader.schemas import HATCH_COLUMNS
+member, db, dataset = sys.argv[1:4]
+spec = _columns_spec(HATCH_COLUMNS[dataset])
+reader = "read_json" if member.endswith(".json") else "read_csv"
+opts = "format='newline_delimited'" if reader == "read_json" else "header=true"
+con = duckdb.connect(db)
+con.execute("SET TimeZone='UTC'")
+con.execute("SET enable_progress_bar=false")
+t0 = time.perf_counter()
+con.execute(f"CREATE TABLE t AS SELECT * FROM {reader}({_lit(member)}, {opts}, columns={spec})")
+con.execute("CHECKPOINT")
+print(time.perf_counter() - t0, con.execute("SELECT count(*) FROM t").fetchone()[0])
+"""
+
+_OURS = """
+import sys, time
+from pathlib import Path
+from loader import warehouse
+from loader.ingest import load_archives
+t0 = time.perf_counter()
+with warehouse.writer(Path(sys.argv[2])) as work:
+    summary = load_archives(work, [Path(sys.argv[1])])
+assert not summary.failed, summary.failed
+print(time.perf_counter() - t0, summary.rows)
+"""
+
+
+def _timed_child(code: str, *args: str) -> tuple[float, int, float]:
+    """Run code in a child; return (seconds, rows, peak RSS MiB of that child)."""
+    import resource
+    import subprocess
+    import sys
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    out = (
+        subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+        )
+        .stdout.splitlines()[-1]
+        .split()
+    )
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return float(out[0]), int(out[1]), max(peak, before) / 1024
+
+
+def benchmark(archive: Path) -> dict[str, float]:
+    """Our load (extraction included) vs DuckDB's own reader on the extracted member."""
+    with tempfile.TemporaryDirectory(prefix="load-bench-") as tmp:
+        with ingest_hatch.extract_member(archive, archive.name, 1 << 40, Path(tmp)) as member:
+            size = member.path.stat().st_size
+            base_s, base_rows, base_rss = _timed_child(
+                _BASELINE, str(member.path), f"{tmp}/baseline.duckdb", member.name.dataset
+            )
+        ours_s, rows, rss = _timed_child(_OURS, str(archive), f"{tmp}/ours.duckdb")
+    assert rows == base_rows, (rows, base_rows)
+    return {
+        "member_mib": size / 2**20,
+        "rows": rows,
+        "duckdb_rows_per_s": base_rows / base_s,
+        "load_rows_per_s": rows / ours_s,
+        "ratio": base_s / ours_s,
+        "load_peak_rss_mib": rss,
+        "duckdb_peak_rss_mib": base_rss,
+    }
+
+
+if __name__ == "__main__":
+    import sys
+
+    for arg in sys.argv[1:]:
+        result = benchmark(Path(arg))
+        print(Path(arg).name, " ".join(f"{k}={v:,.2f}" for k, v in result.items()))
+        print(
+            "targets: ratio >= 0.8:",
+            result["ratio"] >= 0.8,
+            "| peak RSS < 1024 MiB:",
+            result["load_peak_rss_mib"] < 1024,
+        )

@@ -1,0 +1,216 @@
+"""One lead / HueChat / Texter document file -> ``raw.hatch_leads`` / ``raw.huechat_conversations``
+/ ``raw.texter_chats`` (one row per record, kept whole as JSON, plus lineage).
+
+Accepted shapes, detected from the content (never from the file name):
+
+- a JSON array of records;
+- newline-delimited records (or concatenated / pretty-printed JSON values);
+- page objects ``{"data": [...], ...}`` (HueChat ``pagination``, Texter ``total``), alone, in an
+  array, or one per line;
+- Texter webhook payloads ``{"eventName": ..., "eventData": {"chat": {...}}}`` -> the chat
+  (events that carry no ``eventData.chat`` are not chats and are skipped);
+- any of the above gzip-compressed (detected by the magic bytes, whatever the file name).
+
+All reading and splitting is done by DuckDB (``read_json_objects``, ``json_extract``, ``unnest``).
+``_record_number`` is the 1-based position of the record in the file (pages and webhooks
+unwrapped), so ``(_file_sha256, _record_number)`` is unique.
+
+All-or-nothing: the caller (``loader.ingest``) owns the transaction. Any bad record fails the whole
+file with a :class:`~loader.errors.DataError` naming the record, its line (or top-level value) and
+the reason. Rejected: malformed JSON; a record that is not an object; a HueChat conversation
+without ``id``; a Texter chat without ``_id``; a lead with neither ``phoneNumber`` nor ``email``,
+or without ``source``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from loader.errors import DataError
+from loader.schemas import DOCUMENT_COLUMNS, DOCUMENT_TABLES, LINEAGE_COLUMNS, RAW_SCHEMA
+
+GZIP_MAGIC = b"\x1f\x8b"
+MAX_OBJECT_BYTES = 512 * 1024**2  # largest single top-level JSON value (e.g. one page)
+_STAGE = "_h5_document_records"  # temp table, dropped before returning
+
+# SQL predicate (over `record`) -> rejection reason, per system; first failing record is reported.
+_nonblank = "nullif(trim(record ->> '{key}'), '') IS NOT NULL"
+RULES: dict[str, list[tuple[str, str]]] = {
+    "leads": [
+        (
+            f"NOT ({_nonblank.format(key='phoneNumber')} OR {_nonblank.format(key='email')})",
+            "lead has neither phoneNumber nor email (one of them is required)",
+        ),
+        (f"NOT {_nonblank.format(key='source')}", "lead has no source (required)"),
+    ],
+    "huechat": [(f"NOT {_nonblank.format(key='id')}", "conversation has no id (required)")],
+    "texter": [(f"NOT {_nonblank.format(key='_id')}", "chat has no _id (required)")],
+}
+
+
+def is_gzip(path: Path) -> bool:
+    """True when the file starts with the gzip magic bytes."""
+    with path.open("rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
+def check_gzip(path: Path, file_name: str) -> None:
+    """Stream through a gzip file so a truncated or corrupt one fails (DuckDB skips the trailer)."""
+    try:
+        with gzip.open(path, "rb") as fh:
+            while fh.read(1 << 20):
+                pass
+    except (EOFError, OSError, gzip.BadGzipFile) as exc:
+        raise DataError(f"bad gzip data: {exc}", file=file_name) from None
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection, system: str) -> str:
+    """Create the raw table of ``system`` if missing; return its qualified name."""
+    table = DOCUMENT_TABLES[system]
+    cols = ", ".join(f"{c} {t}" for c, t in {**DOCUMENT_COLUMNS, **LINEAGE_COLUMNS}.items())
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
+    return table
+
+
+def _where(top_number: int, element: int | None, shape: str) -> str:
+    where = f"{'array element' if shape == 'array' else 'line'} {top_number}"
+    return f"{where}, data element {element}" if element is not None else where
+
+
+def _read_error(exc: duckdb.Error, file_name: str) -> DataError:
+    text = str(exc).split("Error: ", 1)[-1].strip()
+    match = re.search(r"in (?:line|record/value) (\d+)", text)
+    line = int(match.group(1)) if match else None
+    text = re.sub(r' in file "[^"]*"', "", text)
+    return DataError(f"not valid JSON: {text}", file=file_name, line=line)
+
+
+def _stage_records(con: duckdb.DuckDBPyConnection, path: Path, compression: str) -> None:
+    """Read the file into the temp table ``_STAGE`` (top_number, element, record_number, record)."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {_STAGE} AS
+        WITH top AS (
+            SELECT json AS v, ordinality AS top_number
+            FROM read_json_objects(?, format = 'auto', compression = '{compression}',
+                                   maximum_object_size = {MAX_OBJECT_BYTES}) WITH ORDINALITY
+        ),
+        kinds AS (
+            SELECT top_number, v,
+                CASE
+                    WHEN json_type(v) = 'OBJECT' AND json_type(v, '$.data') = 'ARRAY' THEN 'page'
+                    WHEN json_type(v) = 'OBJECT' AND json_exists(v, '$.eventName')
+                         AND json_type(v, '$.eventData') = 'OBJECT' THEN 'webhook'
+                    ELSE 'record'
+                END AS kind
+            FROM top
+        ),
+        pages AS (
+            SELECT top_number, json_extract(v, '$.data[*]') AS elements
+            FROM kinds WHERE kind = 'page'
+        ),
+        records AS (
+            SELECT top_number, NULL::BIGINT AS element, v AS record FROM kinds WHERE kind = 'record'
+            UNION ALL
+            SELECT top_number, NULL, json_extract(v, '$.eventData.chat')
+            FROM kinds WHERE kind = 'webhook'
+            UNION ALL
+            SELECT top_number, unnest(generate_series(1, len(elements))), unnest(elements)
+            FROM pages
+        )
+        SELECT top_number, element,
+               row_number() OVER (ORDER BY top_number, element NULLS FIRST) AS record_number,
+               record
+        FROM records
+        WHERE record IS NOT NULL  -- a webhook event without a chat is not a chat: skipped
+        """,
+        [str(path)],
+    )
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    local_path: Path,
+    *,
+    system: str,
+    file_name: str,
+    sha256: str,
+    loaded_at: datetime,
+) -> int:
+    """Append every record of one document file to its raw table; return the rows inserted.
+
+    Runs inside the caller's open transaction. Raises :class:`DataError` (naming the record and
+    line) on malformed input; nothing is inserted then.
+    """
+    if system not in DOCUMENT_TABLES:
+        raise DataError(
+            f"unknown document system {system!r} (expected one of {', '.join(DOCUMENT_TABLES)})",
+            file=file_name,
+        )
+    table = ensure_table(con, system)
+    gzipped = is_gzip(Path(local_path))
+    if gzipped:
+        check_gzip(Path(local_path), file_name)
+    compression = "gzip" if gzipped else "uncompressed"
+    try:
+        _stage_records(con, Path(local_path), compression)
+    except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as exc:
+        raise _read_error(exc, file_name) from None
+    try:
+        return _validate_and_insert(
+            con, table, system, local_path, gzipped, file_name, sha256, loaded_at
+        )
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {_STAGE}")
+
+
+def _shape(path: Path, gzipped: bool) -> str:
+    """'array' when the first non-blank byte is '[', else 'lines' (to word error messages)."""
+    opener = gzip.open if gzipped else open
+    with opener(path, "rb") as fh:
+        head = fh.read(4096).lstrip()
+    return "array" if head.startswith(b"[") else "lines"
+
+
+def _validate_and_insert(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    system: str,
+    local_path: Path,
+    gzipped: bool,
+    file_name: str,
+    sha256: str,
+    loaded_at: datetime,
+) -> int:
+    checks = [("json_type(record) <> 'OBJECT'", "record is not a JSON object")]
+    checks += RULES[system]
+    cases = " ".join(f"WHEN {pred} THEN '{reason}'" for pred, reason in checks)
+    bad = con.execute(
+        f"""
+        SELECT top_number, element, record_number, reason FROM (
+            SELECT *, CASE {cases} END AS reason FROM {_STAGE}
+        ) WHERE reason IS NOT NULL ORDER BY record_number LIMIT 1
+        """
+    ).fetchone()
+    if bad:
+        top_number, element, record_number, reason = bad
+        shape = _shape(Path(local_path), gzipped)
+        where = _where(top_number, element, shape)
+        line = top_number if shape == "lines" else None
+        raise DataError(f"record {record_number} ({where}): {reason}", file=file_name, line=line)
+    con.execute(
+        f"""
+        INSERT INTO {table} (record, _file_name, _file_sha256, _record_number, _loaded_at)
+        SELECT json(record), ?, ?, record_number, ?::TIMESTAMPTZ FROM {_STAGE}
+        ORDER BY record_number
+        """,
+        [file_name, sha256, loaded_at],
+    )
+    (rows,) = con.execute(f"SELECT count(*) FROM {_STAGE}").fetchone()
+    return int(rows)

@@ -1,0 +1,388 @@
+"""One Hatch export archive -> ``raw.hatch_{data_source}``, with DuckDB's own readers.
+
+The archive's single member is stream-extracted to a temporary file (size limit checked before
+and during the copy), then loaded with one ``INSERT ... SELECT`` from ``read_json`` /
+``read_csv`` with explicit column types. The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+
+from loader.errors import DataError
+from loader.schemas import (
+    HATCH_COLUMNS,
+    HATCH_DATASETS,
+    HATCH_TABLES,
+    HATCH_WINDOW_COLUMNS,
+    LINEAGE_COLUMNS,
+    RAW_SCHEMA,
+)
+
+_NAME_RE = re.compile(
+    r"^(?P<ds>[a-z_]+?)_(?P<start>\d{4}-\d{2}-\d{2})_(?P<end>\d{4}-\d{2}-\d{2})\.(?P<ext>[a-z]+)$"
+)
+_CHUNK = 1 << 20
+# A blank line in NDJSON is replaced by this object so row numbers stay line numbers.
+_BLANK_KEY = "__hatch_loader_blank_line__"
+_BLANK_LINE = ('{"' + _BLANK_KEY + '":true}').encode()
+_BLANK_RE = re.compile(rb"(?m)^[ \t\r]*\n")
+_BLANK_HINTS = (b"\n\n", b"\n\r\n", b"\n ", b"\n\t")
+# a row must name these columns (a CSV header without them is not an export header)
+REQUIRED_COLUMNS = {"contact_history": ("contact_history_id",), "conversation_items": ("id",)}
+
+
+@dataclass(frozen=True)
+class ExportName:
+    """A parsed ``{data_source}_{start}_{end}.{ext}`` name."""
+
+    dataset: str
+    start: date
+    end: date
+    ext: str
+
+    @property
+    def stem(self) -> str:
+        return f"{self.dataset}_{self.start}_{self.end}"
+
+
+def parse_name(name: str, exts: tuple[str, ...]) -> ExportName:
+    """Parse an archive or member name; DataError when it does not follow the API naming."""
+    match = _NAME_RE.match(name)
+    if not match or match["ds"] not in HATCH_DATASETS or match["ext"] not in exts:
+        expected = " or ".join(f".{e}" for e in exts)
+        raise DataError(f"name does not match {{data_source}}_{{start}}_{{end}}{expected}", name)
+    try:
+        start, end = date.fromisoformat(match["start"]), date.fromisoformat(match["end"])
+    except ValueError:
+        raise DataError("name holds an invalid date", name) from None
+    if start > end:
+        raise DataError("window start is after its end", name)
+    return ExportName(match["ds"], start, end, match["ext"])
+
+
+def is_archive_name(name: str) -> bool:
+    """True when ``name`` (no directories) is a Hatch export archive name."""
+    try:
+        parse_name(name, ("zip",))
+    except DataError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Member:
+    """The extracted export member."""
+
+    path: Path
+    name: ExportName
+    where: str  # "archive.zip (member.json)", used in error messages
+
+
+def _check_member(archive: ExportName, info: zipfile.ZipInfo, file_name: str) -> ExportName:
+    raw = info.filename
+    if (
+        raw.startswith(("/", "\\"))
+        or ".." in re.split(r"[/\\]", raw)
+        or re.match(r"^[A-Za-z]:", raw)
+    ):
+        raise DataError(f"member path {raw!r} escapes the extraction folder", file_name)
+    if "/" in raw or "\\" in raw:
+        raise DataError(f"member {raw!r} is inside a folder; expected a bare file name", file_name)
+    try:
+        member = parse_name(raw, ("json", "csv"))
+    except DataError as exc:
+        raise DataError(f"member {raw!r}: {exc.reason}", file_name) from None
+    if member.stem != archive.stem:
+        raise DataError(f"member {raw!r} does not match the archive name", file_name)
+    if info.flag_bits & 0x1:
+        raise DataError(f"member {raw!r} is encrypted", file_name)
+    return member
+
+
+def _copy_member(
+    src: zipfile.ZipExtFile, dst_path: Path, limit: int, where: str, fix: bool
+) -> None:
+    copied, carry = 0, b""
+    with dst_path.open("wb") as dst:
+        while chunk := src.read(_CHUNK):
+            copied += len(chunk)
+            if copied > limit:
+                raise DataError(f"member is larger than the limit of {limit} bytes", where)
+            if fix:
+                chunk, carry = _mark_blank_lines(carry + chunk, copied == len(chunk))
+            dst.write(chunk)
+        dst.write(carry)
+
+
+def _mark_blank_lines(buf: bytes, first: bool) -> tuple[bytes, bytes]:
+    """Replace blank NDJSON lines by a marker object; returns (complete lines, remainder)."""
+    cut = buf.rfind(b"\n") + 1
+    done, rest = buf[:cut], buf[cut:]
+    if (first and done[:1] in (b"\n", b"\r", b" ", b"\t")) or any(h in done for h in _BLANK_HINTS):
+        done = _BLANK_RE.sub(_BLANK_LINE + b"\n", done)
+    return done, rest
+
+
+@contextlib.contextmanager
+def extract_member(
+    zip_path: Path, file_name: str, max_bytes: int, tmp_dir: Path | None = None
+) -> Iterator[Member]:
+    """Validate the archive and stream its only member to a temporary file."""
+    archive = parse_name(file_name, ("zip",))
+    try:
+        zf = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DataError(f"not a ZIP archive ({exc})", file_name) from None
+    with zf, tempfile.TemporaryDirectory(prefix="hatch-load-", dir=tmp_dir) as tmp:
+        infos = zf.infolist()
+        if len(infos) != 1:
+            raise DataError(f"expected exactly one member, found {len(infos)}", file_name)
+        info = infos[0]
+        member = _check_member(archive, info, file_name)
+        where = f"{file_name} ({info.filename})"
+        if info.file_size > max_bytes:
+            raise DataError(
+                f"member declares {info.file_size} bytes, over the limit of {max_bytes}", where
+            )
+        out = Path(tmp) / info.filename
+        try:
+            with zf.open(info) as src:
+                _copy_member(src, out, max_bytes, where, fix=member.ext == "json")
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError) as exc:
+            raise DataError(f"cannot extract member: {exc}", where) from None
+        yield Member(out, member, where)
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection, dataset: str) -> list[str]:
+    """Create ``raw.hatch_{dataset}`` when missing; return its column names."""
+    cols = {**HATCH_COLUMNS[dataset], **HATCH_WINDOW_COLUMNS, **LINEAGE_COLUMNS}
+    body = ", ".join(f"{_ident(c)} {t}" for c, t in cols.items())
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {HATCH_TABLES[dataset]} ({body})")
+    rows = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
+        "AND database_name = current_database() ORDER BY column_index",
+        [RAW_SCHEMA, f"hatch_{dataset}"],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _json_source(path: Path) -> str:
+    return f"read_json_objects({_lit(str(path))}, format='newline_delimited')"
+
+
+def _json_keys(con: duckdb.DuckDBPyConnection, member: Member) -> list[str]:
+    """Top-level keys that are not documented columns, in order of first appearance."""
+    known = [*HATCH_COLUMNS[member.name.dataset], _BLANK_KEY]
+    keys = f"SELECT unnest(json_keys(json)) AS k FROM {_json_source(member.path)}"
+    drift = {
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT k FROM ({keys}) WHERE k NOT IN (SELECT unnest(?))", [known]
+        ).fetchall()
+    }
+    if not drift:
+        return []
+    ordered: list[str] = []  # streamed in file order; stops once every new key was seen
+    result = con.execute(f"SELECT k FROM ({keys}) WHERE k IN (SELECT unnest(?))", [list(drift)])
+    while len(ordered) < len(drift) and (batch := result.fetchmany(4096)):
+        ordered += [k for (k,) in batch if k not in ordered]
+    return ordered
+
+
+def _csv_header(member: Member) -> list[str]:
+    with member.path.open(newline="", encoding="utf-8", errors="replace") as fh:
+        header = next(csv.reader(fh), None)
+    if header is None:
+        return []
+    names = [h.removeprefix("\ufeff") for h in header]
+    required = REQUIRED_COLUMNS[member.name.dataset]
+    if len(set(names)) != len(names) or "" in names or not set(required) <= set(names):
+        raise DataError(
+            f"CSV header is not an export header (needs unique names incl. {', '.join(required)}): "
+            f"{','.join(header)[:200]!r}",
+            member.where,
+            1,
+        )
+    return names
+
+
+def _columns_spec(columns: dict[str, str]) -> str:
+    return "{" + ", ".join(f"{_lit(c)}: {_lit(t)}" for c, t in columns.items()) + "}"
+
+
+def _reader(member: Member, columns: dict[str, str]) -> str:
+    path, spec = _lit(str(member.path)), _columns_spec(columns)
+    if member.name.ext == "json":
+        return f"read_json({path}, format='newline_delimited', records=true, columns={spec})"
+    return (
+        f"read_csv({path}, header=true, auto_detect=false, columns={spec}, delim=',', "
+        "quote='\"', escape='\"', strict_mode=true, allow_quoted_nulls=false, "
+        "null_padding=false)"
+    )
+
+
+def _source_columns(con: duckdb.DuckDBPyConnection, member: Member) -> dict[str, str] | None:
+    """Column name -> type as the reader must see them; None for an empty member."""
+    typed = HATCH_COLUMNS[member.name.dataset]
+    if member.name.ext == "json":
+        drift = _json_keys(con, member)
+        return {**typed, **dict.fromkeys(drift, "VARCHAR"), _BLANK_KEY: "BOOLEAN"}
+    header = _csv_header(member)
+    if not header:
+        return None
+    return {h: typed.get(h, "VARCHAR") for h in header}
+
+
+def _add_drift_columns(
+    con: duckdb.DuckDBPyConnection, dataset: str, existing: list[str], source: dict[str, str]
+) -> None:
+    have = {c.lower() for c in existing}
+    for col in source:
+        if col != _BLANK_KEY and col.lower() not in have:
+            con.execute(f"ALTER TABLE {HATCH_TABLES[dataset]} ADD COLUMN {_ident(col)} VARCHAR")
+            have.add(col.lower())
+
+
+def _insert_sql(member: Member, table_cols: list[str], source: dict[str, str]) -> str:
+    window = {"_export_start_date": _lit(str(member.name.start)) + "::DATE"}
+    window["_export_end_date"] = _lit(str(member.name.end)) + "::DATE"
+    lineage = {"_file_name": "?", "_file_sha256": "?", "_record_number": "rn"}
+    lineage["_loaded_at"] = "?::TIMESTAMPTZ"
+    by_lower = {c.lower(): c for c in source}
+    exprs = []
+    for col in table_cols:
+        if col in window or col in lineage:
+            exprs.append((window | lineage)[col])
+        elif col.lower() in by_lower:
+            exprs.append(_ident(by_lower[col.lower()]))
+        else:
+            exprs.append("NULL")
+    where = f" WHERE {_ident(_BLANK_KEY)} IS NULL" if _BLANK_KEY in source else ""
+    return (
+        f"INSERT INTO {HATCH_TABLES[member.name.dataset]} "
+        f"({', '.join(_ident(c) for c in table_cols)}) SELECT {', '.join(exprs)} "
+        f"FROM (SELECT *, row_number() OVER () AS rn FROM {_reader(member, source)}){where}"
+    )
+
+
+def load_member(
+    con: duckdb.DuckDBPyConnection,
+    member: Member,
+    *,
+    file_name: str,
+    sha256: str,
+    loaded_at: datetime,
+) -> int:
+    """Insert the member's rows (caller's transaction); returns the row count."""
+    dataset = member.name.dataset
+    existing = ensure_table(con, dataset)
+    try:
+        source = _source_columns(con, member)
+        if source is None:
+            return 0
+        _add_drift_columns(con, dataset, existing, source)
+        cols = ensure_table(con, dataset)
+        row = con.execute(
+            _insert_sql(member, cols, source), [file_name, sha256, loaded_at]
+        ).fetchone()
+    except duckdb.Error as exc:
+        raise _diagnose(con, member, exc) from None
+    return int(row[0]) if row else 0
+
+
+def load_archive(
+    con: duckdb.DuckDBPyConnection,
+    zip_path: Path,
+    *,
+    file_name: str,
+    sha256: str,
+    loaded_at: datetime,
+    max_member_bytes: int,
+    tmp_dir: Path | None = None,
+) -> int:
+    """Validate, extract and insert one archive (caller's transaction); returns rows."""
+    with extract_member(zip_path, file_name, max_member_bytes, tmp_dir) as member:
+        return load_member(con, member, file_name=file_name, sha256=sha256, loaded_at=loaded_at)
+
+
+# --- error diagnosis: find the first offending line -------------------------------------------
+
+
+def _diagnose(con: duckdb.DuckDBPyConnection, member: Member, exc: duckdb.Error) -> DataError:
+    """Turn a reader failure into a DataError naming the line and the column."""
+    with contextlib.suppress(duckdb.Error):
+        con.rollback()  # the failed statement aborted the caller's transaction
+    try:
+        found = _first_bad_json_line(member) if member.name.ext == "json" else None
+        found = found or _first_bad_value(con, member)
+    except duckdb.Error:
+        found = None
+    if found:
+        return DataError(found[1], member.where, found[0])
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return DataError(f"DuckDB could not read the member: {first}", member.where)
+
+
+def _first_bad_json_line(member: Member) -> tuple[int, str] | None:
+    """Line number and reason of the first line that is not a JSON object (error path only)."""
+    with member.path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                value = json.loads(raw)
+            except ValueError as exc:
+                return number, f"not valid JSON ({exc.msg})"
+            if not isinstance(value, dict):
+                return number, f"not a JSON object (a {type(value).__name__})"
+    return None
+
+
+def _first_bad_value(con: duckdb.DuckDBPyConnection, member: Member) -> tuple[int, str] | None:
+    """The first value that does not cast to its documented type, via try_cast in DuckDB."""
+    typed = {c: t for c, t in HATCH_COLUMNS[member.name.dataset].items() if t != "VARCHAR"}
+    if member.name.ext == "json":
+        src = f"(SELECT row_number() OVER () AS rn, json FROM {_json_source(member.path)})"
+        val = {c: f"(json ->> {_lit('$.' + json.dumps(c))})" for c in typed}
+    else:
+        header = _csv_header(member)
+        typed = {c: t for c, t in typed.items() if c in header}
+        all_text = dict.fromkeys(header, "VARCHAR")
+        src = f"(SELECT row_number() OVER () AS rn, * FROM {_reader(member, all_text)})"
+        val = {c: _ident(c) for c in typed}
+    if not typed:
+        return None
+    checks = " UNION ALL ".join(
+        f"SELECT {_lit(col)}, {_lit(kind)}, {val[col]} IS NOT NULL "
+        f"AND try_cast({val[col]} AS {kind}) IS NULL, {val[col]}"
+        for col, kind in typed.items()
+    )
+    row = con.execute(
+        f"SELECT rn, c.col, c.kind, c.val FROM {src} AS s, "
+        f"LATERAL ({checks}) AS c(col, kind, bad, val) WHERE c.bad ORDER BY rn LIMIT 1"
+    ).fetchone()
+    if not row:
+        return None
+    value = json.dumps(row[3], ensure_ascii=False)
+    return int(row[0]), f"column {row[1]}: {value} is not a {row[2]}"

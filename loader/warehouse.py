@@ -1,0 +1,173 @@
+"""The DuckDB warehouse file: creation, single-writer lock and atomic publish.
+
+Readers (analysts, BI tools) open the *published* file read-only. Writers never touch it in
+place: :func:`writer` copies it to a working file, the caller writes there, and on success the
+working file atomically replaces the published one. A reader that holds the old file keeps
+reading its snapshot; after reconnecting it sees the new data. So readers never block writers
+and are never broken by them (issue #6).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from loader.errors import WarehouseBusyError
+
+log = logging.getLogger(__name__)
+
+# Oldest DuckDB release whose storage format new files are written in. DuckDB >= 1.0 can open
+# such a file; v1.0.0 (the first stable storage format) suits every DuckDB 1.x BI driver.
+# Files created by DuckDB 1.4 without it use the newest format, which older 1.x readers reject.
+STORAGE_COMPATIBILITY_VERSION = "v1.0.0"
+
+WORK_SUFFIX = ".work"
+
+
+def lock_path(path: Path) -> Path:
+    """The lock file guarding writes to ``path``."""
+    return path.with_name(path.name + ".lock")
+
+
+def _work_prefix(path: Path) -> str:
+    return path.name + WORK_SUFFIX + "-"
+
+
+def _holder(lock_file: Path) -> str:
+    try:
+        text = lock_file.read_text(encoding="utf-8").strip()
+    except OSError:
+        text = ""
+    return text or "unknown process"
+
+
+@contextlib.contextmanager
+def _exclusive_lock(path: Path) -> Iterator[None]:
+    """Non-blocking exclusive flock on ``{path}.lock``; records our pid and command in it."""
+    lock_file = lock_path(path)
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WarehouseBusyError(
+                f"warehouse {path} is busy: another writer holds {lock_file} "
+                f"({_holder(lock_file)}); retry when it has finished"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()}: {' '.join(sys.argv)}\n".encode())
+        yield
+        os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _remove_db_files(path: Path) -> None:
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        with contextlib.suppress(FileNotFoundError):
+            candidate.unlink()
+
+
+def _clean_stale_work_files(path: Path) -> None:
+    """Delete working files left by killed writers (safe: we hold the lock)."""
+    prefix = _work_prefix(path)
+    for stale in path.parent.glob(prefix + "*"):
+        log.info("removing stale working file %s", stale)
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
+
+
+def _create_new(work: Path) -> None:
+    con = duckdb.connect(
+        str(work), config={"storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION}
+    )
+    con.close()
+
+
+def _prepare_work_file(path: Path) -> Path:
+    work = path.with_name(f"{_work_prefix(path)}{os.getpid()}.duckdb")
+    if path.exists():
+        shutil.copyfile(path, work)
+        wal = path.with_name(path.name + ".wal")
+        if wal.exists():  # written in place by someone else: keep its changes
+            shutil.copyfile(wal, work.with_name(work.name + ".wal"))
+    else:
+        _create_new(work)
+    return work
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _publish(work: Path, path: Path) -> None:
+    con = duckdb.connect(str(work))
+    try:
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    _fsync(work)
+    os.replace(work, path)
+    with contextlib.suppress(FileNotFoundError):  # a stale WAL must not replay onto new data
+        path.with_name(path.name + ".wal").unlink()
+    _fsync(path.parent)
+
+
+@contextlib.contextmanager
+def writer(path: Path | str) -> Iterator[Path]:
+    """Exclusive write access: yields a working copy, published atomically on success.
+
+    Raises :class:`WarehouseBusyError` when another process holds the lock. The caller must
+    close its connections to the working file before the block ends.
+    """
+    path = Path(path).absolute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive_lock(path):
+        _clean_stale_work_files(path)
+        work = _prepare_work_file(path)
+        try:
+            yield work
+            _publish(work, path)
+            log.debug("published %s", path)
+        finally:
+            _remove_db_files(work)  # no-op after a successful publish
+
+
+def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """Read-write connection; naive timestamps are UTC. Use on a :func:`writer` working file."""
+    path = Path(path)
+    config = (
+        {} if path.exists() else {"storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION}
+    )
+    con = duckdb.connect(str(path), config=config)
+    con.execute("SET TimeZone='UTC'")
+    con.execute("SET enable_progress_bar=false")
+    return con
+
+
+def connect_readonly(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """Read-only connection to the published file (never blocks and is never blocked)."""
+    con = duckdb.connect(str(path), read_only=True)
+    con.execute("SET TimeZone='UTC'")
+    return con
+
+
+def storage_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The storage format tag of the connection's main database, e.g. ``'v1.0.0+'``."""
+    row = con.execute(
+        "SELECT tags['storage_version'] FROM duckdb_databases() "
+        "WHERE database_name = current_database()"
+    ).fetchone()
+    return row[0] if row else None

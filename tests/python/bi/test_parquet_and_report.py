@@ -1,0 +1,106 @@
+"""``export-parquet`` and ``report``: files for file-reading tools and a visual HTML report."""
+
+from __future__ import annotations
+
+import re
+import struct
+from pathlib import Path
+
+import duckdb
+import pytest
+from bi_support import MARTS, chromium_run, loader, mart_counts, tool_env
+
+from loader import report
+
+
+@pytest.fixture(scope="module")
+def parquet_dir(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The marts exported with ``python -m loader export-parquet --out DIR``."""
+    out = tmp_path_factory.mktemp("parquet")
+    env = tool_env(built_warehouse.parent, built_warehouse)
+    loader("export-parquet", "--out", str(out), env=env)
+    return out
+
+
+@pytest.fixture(scope="module")
+def report_html(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report written with ``python -m loader report --out FILE``."""
+    out = tmp_path_factory.mktemp("report") / "sub" / "report.html"
+    loader("report", "--out", str(out), env=tool_env(built_warehouse.parent, built_warehouse))
+    return out
+
+
+def test_parquet_file_per_mart_with_the_same_rows(built_warehouse: Path, parquet_dir: Path) -> None:
+    counts = mart_counts(built_warehouse)
+    assert set(MARTS) <= set(counts)
+    files = sorted(p.stem for p in parquet_dir.glob("*.parquet"))
+    assert files == sorted(counts)
+    assert not list(parquet_dir.glob(".*tmp*"))  # temporary files were renamed or removed
+    with duckdb.connect() as con:
+        for name, rows in counts.items():
+            path = parquet_dir / f"{name}.parquet"
+            assert con.execute(f"select count(*) from read_parquet('{path}')").fetchone() == (rows,)
+
+
+def test_parquet_views_use_absolute_paths_and_work_anywhere(
+    built_warehouse: Path, parquet_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sql = (parquet_dir / "views.sql").read_text()
+    paths = re.findall(r"read_parquet\('([^']+)'\)", sql)
+    assert sorted(Path(p).stem for p in paths) == sorted(mart_counts(built_warehouse))
+    assert all(Path(p).is_absolute() and Path(p).is_file() for p in paths)
+    monkeypatch.chdir(tmp_path)  # relative paths would break here
+    counts = mart_counts(built_warehouse)
+    with duckdb.connect() as con:
+        con.execute(sql)
+        for name, rows in counts.items():
+            assert con.execute(f'select count(*) from marts."{name}"').fetchone() == (rows,)
+    with duckdb.connect(str(parquet_dir / "marts_parquet.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_messages").fetchone() == (
+            counts["fct_messages"],
+        )
+
+
+def test_export_parquet_needs_a_published_warehouse(tmp_path: Path) -> None:
+    env = tool_env(tmp_path, tmp_path / "missing.duckdb")
+    result = loader("export-parquet", "--out", str(tmp_path / "out"), env=env, check=False)
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr
+
+
+def test_report_is_self_contained_with_three_charts(report_html: Path) -> None:
+    text = report_html.read_text()
+    assert text.startswith("<!DOCTYPE html>")
+    for title in report.CHART_TITLES.values():
+        assert title in text
+    assert text.count("<svg") >= 3
+    # no network: no scripts, stylesheets, images or fonts fetched from anywhere
+    assert not re.search(r"<script|<link|<img|@import|url\(", text, re.I)
+    assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", text, re.I)
+    assert "Missing marts" not in text
+
+
+def test_report_renders_in_headless_chromium(
+    chromium: str, report_html: Path, tmp_path: Path
+) -> None:
+    png = tmp_path / "report.png"
+    shot = chromium_run(
+        chromium,
+        tmp_path / "profile",
+        f"--screenshot={png}",
+        "--window-size=1280,2000",
+        report_html.as_uri(),
+    )
+    assert png.is_file(), shot.stderr[-2000:]
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert (width, height) == (1280, 2000)
+    assert len(data) > 30_000  # charts, not a blank page
+    # keep the screenshot next to the report for humans (CI artifacts)
+    (report_html.parent / "report.png").write_bytes(data)
+    dom = chromium_run(chromium, tmp_path / "profile2", "--dump-dom", report_html.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    for title in report.CHART_TITLES.values():
+        assert title in dom.stdout
+    assert dom.stdout.count("<svg") >= 3

@@ -1,0 +1,137 @@
+"""Single writer, atomic publish, readers never blocked, killed loads leave no trace."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from loader import warehouse
+from loader.errors import WarehouseBusyError
+from loader.ingest import run_load
+
+ROOT = Path(__file__).resolve().parents[3]
+READER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+q = "SELECT count(*) FROM raw.hatch_contact_history"
+print(con.execute(q).fetchone()[0], flush=True)
+sys.stdin.readline()
+print(con.execute(q).fetchone()[0], flush=True)
+con.close()
+print(duckdb.connect(sys.argv[1], read_only=True).execute(q).fetchone()[0], flush=True)
+"""
+
+
+def _env(settings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "LANDING_URL": settings.landing_url,
+        "WAREHOUSE_PATH": str(settings.warehouse_path),
+        "LOADER_STATE_DIR": str(settings.state_dir),
+    }
+
+
+def test_second_writer_gets_a_clear_message(kit, settings):
+    kit.land("contact_history", "json")
+    with warehouse.writer(settings.warehouse_path):
+        with pytest.raises(WarehouseBusyError, match=rf"pid {os.getpid()}"):
+            run_load(settings)
+        proc = subprocess.run(
+            [sys.executable, "-m", "loader", "load"],
+            env=_env(settings),
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=False,
+        )
+    assert proc.returncode == 6
+    assert "is busy" in proc.stderr and f"pid {os.getpid()}" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert run_load(settings).count("loaded") == 1
+
+
+def test_failed_writer_discards_and_stale_files_are_cleaned(settings):
+    path = settings.warehouse_path
+    with pytest.raises(RuntimeError), warehouse.writer(path) as work:
+        con = warehouse.connect(work)
+        con.execute("CREATE TABLE t AS SELECT 1 AS x")
+        con.close()
+        raise RuntimeError("boom")
+    assert not path.exists()
+    assert list(path.parent.glob(path.name + ".work*")) == []
+    stale = path.with_name(path.name + ".work-999999.duckdb")
+    stale.write_bytes(b"left by a killed run")
+    with warehouse.writer(path):
+        assert not stale.exists()
+    assert path.exists()
+
+
+def test_reader_keeps_working_during_load_and_sees_new_rows_after_reconnect(kit, settings):
+    kit.land("contact_history", "json", date(2024, 3, 1), date(2024, 3, 5))
+    first = run_load(settings).rows
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(settings.warehouse_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert int(reader.stdout.readline()) == first
+        kit.land("contact_history", "csv", date(2024, 3, 6), date(2024, 3, 10))
+        more = run_load(settings).rows  # the reader still holds the published file open
+        assert more > 0
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        assert int(reader.stdout.readline()) == first  # old snapshot, still readable
+        assert int(reader.stdout.readline()) == first + more  # reconnected: new rows
+    finally:
+        reader.kill()
+        reader.wait()
+
+
+def _table(path: Path) -> list[tuple]:
+    con = warehouse.connect_readonly(path)
+    try:
+        return con.execute(
+            "SELECT * EXCLUDE (_loaded_at) FROM raw.hatch_conversation_items "
+            "ORDER BY _file_name, _record_number"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def test_killed_load_then_rerun_equals_clean_load(kit, settings, tmp_path):
+    day = date(2024, 3, 1)
+    while day <= date(2024, 3, 10):
+        kit.land("conversation_items", "json" if day.day % 2 else "csv", day, day)
+        day += timedelta(days=1)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loader", "load"],
+        env=_env(settings),
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    seen = []
+    for line in proc.stderr:  # kill in the middle: after some files committed to the work file
+        seen.append(line)
+        if sum("loaded  conversation_items" in s for s in seen) == 3:
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not settings.warehouse_path.exists()  # nothing published
+    assert list(settings.warehouse_path.parent.glob("*.work-*"))  # the killed run's leftovers
+    summary = run_load(settings)
+    assert summary.count("loaded") == 10 and not summary.failed
+    assert not list(settings.warehouse_path.parent.glob("*.work-*"))
+    clean = tmp_path / "clean.duckdb"
+    run_load(settings.__class__(landing_url=settings.landing_url, warehouse_path=clean))
+    assert _table(settings.warehouse_path) == _table(clean)
