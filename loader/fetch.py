@@ -21,7 +21,7 @@ from loader.api_client import ExportResult, HatchClient, TooLargeResponse, archi
 from loader.config import Settings
 from loader.errors import ConfigError, PayloadTooLargeError
 from loader.fetch_log import FetchLog
-from loader.landing import LandingStore
+from loader.landing import LandingStore, sha256_file
 from loader.rate_ledger import RateLedger, format_epoch
 from loader.schemas import HATCH_DATASETS
 
@@ -224,7 +224,7 @@ class Fetcher:
             self.progress.done(f"{data_source} {start}..{end}: no rows (204)")
             return
         name = archive_name(data_source, start, end)
-        relpath = f"hatch/{data_source}/{name}"
+        relpath = self._archive_path(data_source, name, result.path)
         try:
             sha = self.landing.put_atomic(relpath, result.path)
         finally:
@@ -236,6 +236,17 @@ class Fetcher:
         self.progress.done(
             f"{data_source} {start}..{end}: archived {relpath} ({_mb(result.size_bytes)})"
         )
+
+    def _archive_path(self, data_source: str, name: str, local: Path) -> str:
+        """Where to archive a download: the API's name, or, when a re-fetch (``--force``)
+        brought different bytes for an archived window, a ``refetched/<UTC stamp>/`` folder
+        beside it, so the store stays write-once and both versions are kept (and loaded)."""
+        relpath = f"hatch/{data_source}/{name}"
+        if not self.landing.exists(relpath) or self.landing.sha256(relpath) == sha256_file(local):
+            return relpath
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        log.info("%s differs from the archived copy; keeping both (refetched/%s)", name, stamp)
+        return f"hatch/{data_source}/refetched/{stamp}/{name}"
 
 
 def _clean_stale_tmp(tmp_root: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from loader.errors import ConfigError, DataError
+from loader.errors import ConfigError
 from loader.fetch import cut_windows, missing_runs, run_fetch
 from loader.fetch_log import FetchLog
 
@@ -107,18 +107,19 @@ def test_bad_arguments_are_config_errors(server, make_settings) -> None:
     assert server.request_count == 0
 
 
-def test_refetch_with_different_content_is_not_overwritten(
-    make_server, make_settings, tiny, tmp_path: Path
-) -> None:
-    day = YESTERDAY - timedelta(days=2)
-    settings = make_settings(make_server(tiny(rows_per_day=3)))
+def test_forced_refetch_with_new_bytes_keeps_both_archives(server, make_settings, data) -> None:
+    """The real API re-exports a window with updated records: different bytes, both kept."""
+    settings = make_settings(server)
+    day = YESTERDAY - timedelta(days=3)
     run_fetch(settings, ["contact_history"], day, day, "json", False)
-    archive = (
-        tmp_path / "landing" / "hatch" / "contact_history" / f"contact_history_{day}_{day}.zip"
-    )
-    before = archive.read_bytes()
-    settings = make_settings(make_server(tiny(rows_per_day=4)))
-    with pytest.raises(DataError, match="different content"):
-        run_fetch(settings, ["contact_history"], day, day, "json", True)
-    assert archive.read_bytes() == before
-    assert [p.name for p in archive.parent.iterdir()] == [archive.name]
+    original = Path(settings.landing_url) / "hatch/contact_history"
+    first = sorted(p.read_bytes() for p in original.rglob("*.zip"))
+    data.rows_per_day += 2  # the vendor's data changed since the first export
+    forced = run_fetch(settings, ["contact_history"], day, day, "json", True)
+    archives = sorted(original.rglob("*.zip"))
+    assert forced.fetched == 1 and len(archives) == 2
+    original_archive, refetched = archives  # "contact_history_…" sorts before "refetched/…"
+    assert refetched.parent.parent.name == "refetched"
+    assert refetched.name == original_archive.name == f"contact_history_{day}_{day}.zip"
+    assert [original_archive.read_bytes()] == first  # the original is untouched
+    assert refetched.read_bytes() != first[0]
