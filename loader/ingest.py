@@ -1,10 +1,14 @@
-"""``load`` orchestration: discovery, exactly-once, one transaction per file, the load log.
+"""``load`` orchestration: discovery, exactly-once, batched transactions, the load log.
 
 Every file is identified by the sha256 of its bytes. A file whose sha256 has a ``loaded`` row in
-``loader.load_log`` is skipped. Each file is inserted in one DuckDB transaction together with its
-``loaded`` log row; a failure rolls back and records a ``failed`` row (with the reason) in its own
-transaction. All of it happens on a :func:`loader.warehouse.writer` working copy, published
-atomically at the end, so a killed process leaves the published warehouse untouched.
+``loader.load_log`` is skipped. Files are inserted in batches (up to ``BATCH_FILES`` files or
+``BATCH_BYTES`` bytes): one DuckDB transaction holds the batch's rows and its ``loaded`` log rows.
+When anything in a batch fails, the batch is rolled back and its files are loaded again one per
+transaction, so a bad file fails alone: its ``failed`` row (with the reason) is written in its own
+transaction, and a file is always loaded whole or not at all. Hatch archives take the fast path of
+:mod:`loader.ingest_hatch` first and its safe path when the fast one misses. All of it happens on a
+:func:`loader.warehouse.writer` working copy, published atomically at the end, so a killed process
+leaves the published warehouse untouched.
 """
 
 from __future__ import annotations
@@ -52,6 +56,9 @@ CREATE TABLE IF NOT EXISTS {LOAD_LOG_TABLE} (
 """
 
 LocalOpener = Callable[[], AbstractContextManager[Path]]
+
+BATCH_FILES = 32  # files per transaction
+BATCH_BYTES = 256 << 20  # file bytes (as stored) per transaction
 
 
 @dataclass(frozen=True)
@@ -204,6 +211,7 @@ def _insert_file(
     sha: str,
     loaded_at: datetime,
     settings: Settings,
+    fast: bool = False,
 ) -> int:
     if cand.system == "hatch":
         return ingest_hatch.load_archive(
@@ -213,6 +221,7 @@ def _insert_file(
             sha256=sha,
             loaded_at=loaded_at,
             max_member_bytes=settings.max_member_bytes,
+            fast=fast,
         )
     documents = importlib.import_module("loader.ingest_documents")
     return documents.load_file(
@@ -251,32 +260,129 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         con.rollback()
 
 
+@dataclass(frozen=True)
+class _Item:
+    """A candidate with its local copy and sha256, ready to load."""
+
+    cand: Candidate
+    local: Path
+    sha: str
+
+
+_FAILURES = (DataError, duckdb.Error, OSError, UnicodeError)
+
+
+def _transaction(
+    con: duckdb.DuckDBPyConnection,
+    items: Sequence[_Item],
+    started: datetime,
+    settings: Settings,
+    fast: bool,
+) -> list[tuple[int, float]]:
+    """Insert items with their ``loaded`` rows in one transaction: (rows, seconds) per item."""
+    done = []
+    con.begin()
+    try:
+        for it in items:
+            t0 = time.perf_counter()
+            rows = _insert_file(con, it.cand, it.local, it.sha, started, settings, fast)
+            _log_row(con, it.cand, it.sha, "loaded", rows, None, started)
+            done.append((rows, time.perf_counter() - t0))
+        con.commit()
+    except BaseException:
+        _rollback(con)
+        raise
+    return done
+
+
+def _loaded(item: _Item, rows: int, seconds: float) -> FileResult:
+    cand = item.cand
+    result = FileResult(cand.file_name, cand.system, cand.dataset, "loaded", rows, seconds)
+    log.info("%s", result)
+    return result
+
+
 def load_one(
     con: duckdb.DuckDBPyConnection, cand: Candidate, local: Path, sha: str, settings: Settings
 ) -> FileResult:
     """Load one file in one transaction with its log row; a failure is rolled back and logged."""
-    started, t0 = _now(), time.perf_counter()
-    con.begin()
+    started, item = _now(), _Item(cand, local, sha)
     try:
-        rows = _insert_file(con, cand, local, sha, started, settings)
-        _log_row(con, cand, sha, "loaded", rows, None, started)
-        con.commit()
-    except (DataError, duckdb.Error, OSError, UnicodeError) as exc:
-        _rollback(con)
+        try:
+            ((rows, secs),) = _transaction(con, [item], started, settings, fast=True)
+        except ingest_hatch.FastPathMiss as miss:
+            log.debug("%s: safe path (%s)", cand.file_name, miss)
+            ((rows, secs),) = _transaction(con, [item], started, settings, fast=False)
+    except _FAILURES as exc:
         error = str(exc) if isinstance(exc, DataError) else f"{cand.file_name}: {exc}"
         con.begin()
         _log_row(con, cand, sha, "failed", 0, error, started)
         con.commit()
         log.error("failed %s", error)
         return FileResult(cand.file_name, cand.system, cand.dataset, "failed", error=error)
-    except BaseException:
-        _rollback(con)
-        raise
-    result = FileResult(
-        cand.file_name, cand.system, cand.dataset, "loaded", rows, time.perf_counter() - t0
-    )
-    log.info("%s", result)
-    return result
+    return _loaded(item, rows, secs)
+
+
+def load_batch(
+    con: duckdb.DuckDBPyConnection, items: Sequence[_Item], settings: Settings
+) -> list[FileResult]:
+    """Load items in one transaction; if anything fails, roll back and load them one by one."""
+    if len(items) == 1:
+        it = items[0]
+        return [load_one(con, it.cand, it.local, it.sha, settings)]
+    try:
+        done = _transaction(con, items, _now(), settings, fast=True)
+    except (*_FAILURES, ingest_hatch.FastPathMiss) as exc:
+        log.debug("batch of %d rolled back (%s): one file at a time", len(items), exc)
+        return [load_one(con, it.cand, it.local, it.sha, settings) for it in items]
+    return [_loaded(it, rows, secs) for it, (rows, secs) in zip(items, done, strict=True)]
+
+
+def _batches(candidates: Sequence[Candidate]) -> Iterator[list[Candidate]]:
+    batch: list[Candidate] = []
+    for cand in candidates:
+        batch.append(cand)
+        if len(batch) >= BATCH_FILES:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _load_group(
+    con: duckdb.DuckDBPyConnection,
+    group: Sequence[Candidate],
+    done: set[str],
+    settings: Settings,
+) -> list[FileResult]:
+    """Open, hash and load a group of candidates, in transactions of at most BATCH_BYTES."""
+    results: list[FileResult] = []
+    with contextlib.ExitStack() as stack:
+        items: list[_Item] = []
+        for cand in group:
+            local = stack.enter_context(cand.open_local())
+            sha = sha256_file(local)
+            if any(it.sha == sha for it in items):  # a copy: decide after the first one
+                results += _flush(con, items, done, settings)
+                items = []
+            if sha in done:
+                log.debug("skipping %s: already loaded", cand.file_name)
+                results.append(FileResult(cand.file_name, cand.system, cand.dataset, "skipped"))
+                continue
+            items.append(_Item(cand, local, sha))
+            if sum(it.local.stat().st_size for it in items) >= BATCH_BYTES:
+                results += _flush(con, items, done, settings)
+                items = []
+        results += _flush(con, items, done, settings)
+    return results
+
+
+def _flush(
+    con: duckdb.DuckDBPyConnection, items: list[_Item], done: set[str], settings: Settings
+) -> list[FileResult]:
+    results = load_batch(con, items, settings) if items else []
+    done.update(it.sha for res, it in zip(results, items, strict=True) if res.status == "loaded")
+    return results
 
 
 def load_candidates(
@@ -288,17 +394,8 @@ def load_candidates(
     try:
         ensure_load_log(con)
         done = loaded_hashes(con)
-        for cand in candidates:
-            with cand.open_local() as local:
-                sha = sha256_file(local)
-                if sha in done:
-                    log.debug("skipping %s: already loaded", cand.file_name)
-                    res = FileResult(cand.file_name, cand.system, cand.dataset, "skipped")
-                else:
-                    res = load_one(con, cand, local, sha, settings)
-            if res.status == "loaded":
-                done.add(sha)
-            summary.results.append(res)
+        for group in _batches(candidates):
+            summary.results += _load_group(con, group, done, settings)
     finally:
         con.close()
     return summary

@@ -1,19 +1,35 @@
 """One Hatch export archive -> ``raw.hatch_{data_source}``, with DuckDB's own readers.
 
-The archive's single member is stream-extracted to a temporary file (size limit checked before
-and during the copy), then loaded with one ``INSERT ... SELECT`` from ``read_json`` /
-``read_csv`` with explicit column types. The caller owns the transaction.
+Loaded with one ``INSERT ... SELECT`` from ``read_json`` / ``read_csv`` with explicit column
+types; the caller owns the transaction. Two ways to get the member to DuckDB:
+
+- fast (``fast=True``, deflate members): the compressed bytes are copied, untouched, into a gzip
+  wrapper (``member.json.gz``) that DuckDB inflates itself. DuckDB's gzip reader checks neither
+  the CRC nor the length and silently loads a prefix of a truncated stream, so a Python thread
+  inflates the stream *while* DuckDB inserts, checking the CRC-32, completeness, the size limit
+  (interrupting the insert when it is exceeded) and blank lines. For JSON, a second thread
+  collects the keys of every line (``json_keys``) while the insert reads the documented columns
+  plus the table's known drift columns. A surprise (new key, blank line, failed insert) raises
+  :class:`FastPathMiss`: the caller rolls back and loads the archive again with ``fast=False``.
+- safe (``fast=False``, or stored members): the member is stream-extracted to a plain temporary
+  file (size limit checked during the copy, blank NDJSON lines replaced by a marker so record
+  numbers stay line numbers), keys are scanned first, and errors are diagnosed to the line.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import gzip
+import io
 import json
 import re
+import struct
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -39,6 +55,8 @@ _BLANK_KEY = "__hatch_loader_blank_line__"
 _BLANK_LINE = ('{"' + _BLANK_KEY + '":true}').encode()
 _BLANK_RE = re.compile(rb"(?m)^[ \t\r]*\n")
 _BLANK_HINTS = (b"\n\n", b"\n\r\n", b"\n ", b"\n\t")
+_STREAM_HINTS = (*_BLANK_HINTS, b"\n\r")  # fast path: any hint sends the file to the safe path
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no mtime
 # a row must name these columns (a CSV header without them is not an export header)
 REQUIRED_COLUMNS = {"contact_history": ("contact_history_id",), "conversation_items": ("id",)}
 
@@ -81,6 +99,23 @@ def is_archive_name(name: str) -> bool:
     return True
 
 
+class FastPathMiss(Exception):
+    """The fast path cannot load this archive as is: roll back and load it with ``fast=False``."""
+
+
+@dataclass(frozen=True)
+class Deflated:
+    """Where a member's raw deflate stream lies in its ZIP and what it must inflate to."""
+
+    zip_path: Path
+    offset: int
+    length: int
+    crc: int
+    size: int
+    limit: int
+    where: str
+
+
 @dataclass(frozen=True)
 class Member:
     """The extracted export member."""
@@ -88,6 +123,7 @@ class Member:
     path: Path
     name: ExportName
     where: str  # "archive.zip (member.json)", used in error messages
+    stream: Deflated | None = None  # set when ``path`` is a gzip wrapper (fast path)
 
 
 def _check_member(archive: ExportName, info: zipfile.ZipInfo, file_name: str) -> ExportName:
@@ -135,21 +171,89 @@ def _mark_blank_lines(buf: bytes, first: bool) -> tuple[bytes, bytes]:
     return done, rest
 
 
+def _data_offset(fh: io.BufferedReader, info: zipfile.ZipInfo, where: str) -> int:
+    fh.seek(info.header_offset)
+    head = fh.read(30)
+    if len(head) != 30 or head[:4] != b"PK\x03\x04":
+        raise DataError("cannot extract member: bad local file header", where)
+    name_len, extra_len = struct.unpack("<HH", head[26:30])
+    return info.header_offset + 30 + name_len + extra_len
+
+
+def _write_gzip(
+    zip_path: Path, info: zipfile.ZipInfo, out: Path, where: str, limit: int
+) -> Deflated:
+    """Copy the member's compressed bytes into a gzip file (no inflating)."""
+    with zip_path.open("rb") as fh, out.open("wb") as dst:
+        offset = _data_offset(fh, info, where)
+        fh.seek(offset)
+        dst.write(_GZIP_HEADER)
+        left = info.compress_size
+        while left and (chunk := fh.read(min(left, _CHUNK))):
+            dst.write(chunk)
+            left -= len(chunk)
+        dst.write(struct.pack("<II", info.CRC, info.file_size & 0xFFFFFFFF))
+    return Deflated(zip_path, offset, info.compress_size, info.CRC, info.file_size, limit, where)
+
+
+def verify_stream(stream: Deflated, json_lines: bool) -> bool:
+    """Inflate (in memory, bounded) and check CRC-32, completeness and size.
+
+    Returns True when NDJSON holds a blank (or space-led) line. Raises DataError otherwise.
+    """
+    inflater, crc, size, blank, tail = zlib.decompressobj(-15), 0, 0, False, b"\n"
+    with stream.zip_path.open("rb") as fh:
+        fh.seek(stream.offset)
+        left = stream.length
+        while not inflater.eof:
+            data = inflater.unconsumed_tail
+            if not data and left:
+                data = fh.read(min(left, _CHUNK))
+                left -= len(data)
+            if not data:
+                break
+            out = inflater.decompress(data, 4 * _CHUNK)
+            size += len(out)
+            if size > stream.limit:
+                raise DataError(
+                    f"member is larger than the limit of {stream.limit} bytes", stream.where
+                )
+            crc = zlib.crc32(out, crc)
+            if json_lines and not blank:
+                window = tail + out
+                blank = any(h in window for h in _STREAM_HINTS)
+                tail = window[-2:]
+    if not inflater.eof:
+        raise DataError("cannot extract member: compressed data is truncated", stream.where)
+    if crc != stream.crc or size != stream.size:
+        raise DataError("cannot extract member: bad CRC-32 or size", stream.where)
+    return blank
+
+
+def _member_info(zf: zipfile.ZipFile, file_name: str) -> zipfile.ZipInfo:
+    infos = zf.infolist()
+    if len(infos) != 1:
+        raise DataError(f"expected exactly one member, found {len(infos)}", file_name)
+    return infos[0]
+
+
 @contextlib.contextmanager
 def extract_member(
-    zip_path: Path, file_name: str, max_bytes: int, tmp_dir: Path | None = None
+    zip_path: Path,
+    file_name: str,
+    max_bytes: int,
+    tmp_dir: Path | None = None,
+    *,
+    fast: bool = False,
 ) -> Iterator[Member]:
-    """Validate the archive and stream its only member to a temporary file."""
+    """Validate the archive and give DuckDB its only member (see the module docstring)."""
     archive = parse_name(file_name, ("zip",))
     try:
         zf = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise DataError(f"not a ZIP archive ({exc})", file_name) from None
     with zf, tempfile.TemporaryDirectory(prefix="hatch-load-", dir=tmp_dir) as tmp:
-        infos = zf.infolist()
-        if len(infos) != 1:
-            raise DataError(f"expected exactly one member, found {len(infos)}", file_name)
-        info = infos[0]
+        info = _member_info(zf, file_name)
         member = _check_member(archive, info, file_name)
         where = f"{file_name} ({info.filename})"
         if info.file_size > max_bytes:
@@ -157,6 +261,10 @@ def extract_member(
                 f"member declares {info.file_size} bytes, over the limit of {max_bytes}", where
             )
         out = Path(tmp) / info.filename
+        if fast and info.compress_type == zipfile.ZIP_DEFLATED:
+            gz = out.with_name(out.name + ".gz")
+            yield Member(gz, member, where, _write_gzip(zip_path, info, gz, where, max_bytes))
+            return
         try:
             with zf.open(info) as src:
                 _copy_member(src, out, max_bytes, where, fix=member.ext == "json")
@@ -187,8 +295,12 @@ def ensure_table(con: duckdb.DuckDBPyConnection, dataset: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+def _compression(path: Path) -> str:
+    return ", compression='gzip'" if path.suffix == ".gz" else ""
+
+
 def _json_source(path: Path) -> str:
-    return f"read_json_objects({_lit(str(path))}, format='newline_delimited')"
+    return f"read_json_objects({_lit(str(path))}, format='newline_delimited'{_compression(path)})"
 
 
 def _json_keys(con: duckdb.DuckDBPyConnection, member: Member) -> list[str]:
@@ -210,8 +322,14 @@ def _json_keys(con: duckdb.DuckDBPyConnection, member: Member) -> list[str]:
     return ordered
 
 
+def _open_text(path: Path) -> io.TextIOBase:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", newline="", encoding="utf-8", errors="replace")  # type: ignore[return-value]
+    return path.open(newline="", encoding="utf-8", errors="replace")
+
+
 def _csv_header(member: Member) -> list[str]:
-    with member.path.open(newline="", encoding="utf-8", errors="replace") as fh:
+    with _open_text(member.path) as fh:
         header = next(csv.reader(fh), None)
     if header is None:
         return []
@@ -233,10 +351,11 @@ def _columns_spec(columns: dict[str, str]) -> str:
 
 def _reader(member: Member, columns: dict[str, str]) -> str:
     path, spec = _lit(str(member.path)), _columns_spec(columns)
+    comp = _compression(member.path)
     if member.name.ext == "json":
-        return f"read_json({path}, format='newline_delimited', records=true, columns={spec})"
+        return f"read_json({path}, format='newline_delimited', records=true, columns={spec}{comp})"
     return (
-        f"read_csv({path}, header=true, auto_detect=false, columns={spec}, delim=',', "
+        f"read_csv({path}{comp}, header=true, auto_detect=false, columns={spec}, delim=',', "
         "quote='\"', escape='\"', strict_mode=true, allow_quoted_nulls=false, "
         "null_padding=false)"
     )
@@ -295,6 +414,8 @@ def load_member(
     loaded_at: datetime,
 ) -> int:
     """Insert the member's rows (caller's transaction); returns the row count."""
+    if member.stream is not None:
+        return _load_fast(con, member, [file_name, sha256, loaded_at])
     dataset = member.name.dataset
     existing = ensure_table(con, dataset)
     try:
@@ -311,6 +432,73 @@ def load_member(
     return int(row[0]) if row else 0
 
 
+def _unknown_keys(con: duckdb.DuckDBPyConnection, member: Member, known: list[str]) -> bool:
+    """True when some line has a key outside ``known`` (runs on its own cursor)."""
+    keys = f"SELECT unnest(json_keys(json)) AS k FROM {_json_source(member.path)}"
+    sql = f"SELECT k FROM ({keys}) WHERE k NOT IN (SELECT unnest(?)) LIMIT 1"
+    try:
+        return con.execute(sql, [known]).fetchone() is not None
+    except duckdb.Error:
+        return True  # unreadable here: the safe path explains it
+    finally:
+        con.close()
+
+
+def _fast_source(member: Member, existing: list[str]) -> dict[str, str] | None:
+    typed = HATCH_COLUMNS[member.name.dataset]
+    if member.name.ext == "json":
+        fixed = {*typed, *HATCH_WINDOW_COLUMNS, *LINEAGE_COLUMNS}
+        return {**typed, **{c: "VARCHAR" for c in existing if c not in fixed}}
+    try:
+        header = _csv_header(member)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise FastPathMiss(str(exc)) from None
+    return {h: typed.get(h, "VARCHAR") for h in header} if header else None
+
+
+def _insert_fast(con: duckdb.DuckDBPyConnection, member: Member, params: list[object]) -> int:
+    dataset = member.name.dataset
+    existing = ensure_table(con, dataset)
+    source = _fast_source(member, existing)
+    if source is None:
+        return 0
+    _add_drift_columns(con, dataset, existing, source)
+    cols = ensure_table(con, dataset)
+    row = con.execute(_insert_sql(member, cols, source), params).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _load_fast(con: duckdb.DuckDBPyConnection, member: Member, params: list[object]) -> int:
+    """Insert from the gzip wrapper while other threads verify the stream and the keys."""
+    assert member.stream is not None
+    is_json = member.name.ext == "json"
+    with ThreadPoolExecutor(2, thread_name_prefix="hatch-check") as pool:
+        check = pool.submit(verify_stream, member.stream, is_json)
+        check.add_done_callback(lambda f: f.exception() and con.interrupt())
+        drift: Future[bool] | None = None
+        cursor = con.cursor() if is_json else None
+        if cursor is not None:
+            known = [*HATCH_COLUMNS[member.name.dataset], *ensure_table(con, member.name.dataset)]
+            drift = pool.submit(_unknown_keys, cursor, member, known)
+        try:
+            rows = _insert_fast(con, member, params)
+        except duckdb.Error as exc:
+            check.exception()  # a broken stream explains the failure better: raised below
+            if check.exception() is None:
+                raise FastPathMiss(f"insert failed: {exc}") from None
+            rows = -1
+        except BaseException:
+            if cursor is not None:
+                with contextlib.suppress(duckdb.Error):
+                    cursor.interrupt()
+            raise
+        if check.result():
+            raise FastPathMiss("blank lines")
+        if drift is not None and drift.result():
+            raise FastPathMiss("keys outside the table's columns")
+    return rows
+
+
 def load_archive(
     con: duckdb.DuckDBPyConnection,
     zip_path: Path,
@@ -320,9 +508,13 @@ def load_archive(
     loaded_at: datetime,
     max_member_bytes: int,
     tmp_dir: Path | None = None,
+    fast: bool = False,
 ) -> int:
-    """Validate, extract and insert one archive (caller's transaction); returns rows."""
-    with extract_member(zip_path, file_name, max_member_bytes, tmp_dir) as member:
+    """Validate, extract and insert one archive (caller's transaction); returns rows.
+
+    With ``fast`` it may raise :class:`FastPathMiss`: roll back and call again without it.
+    """
+    with extract_member(zip_path, file_name, max_member_bytes, tmp_dir, fast=fast) as member:
         return load_member(con, member, file_name=file_name, sha256=sha256, loaded_at=loaded_at)
 
 

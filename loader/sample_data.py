@@ -217,9 +217,12 @@ def _macros(con: duckdb.DuckDBPyConnection, seed: int) -> None:
     seed_sql = f"{int(seed)}::BIGINT"
     con.execute(
         f"""
+        -- hash(a, b, c) combines its arguments too weakly: draws for different keys k of the
+        -- same i came out correlated. Re-hashing the xor of the parts' hashes decorrelates them.
+        CREATE OR REPLACE MACRO sample.sd_h(i, k) AS
+            hash(xor(xor(hash(i), hash(k)), hash({seed_sql})));
         CREATE OR REPLACE MACRO sample.sd_r(i, k) AS
-            (hash({seed_sql}, i, k) >> 11)::DOUBLE / 9007199254740992.0;
-        CREATE OR REPLACE MACRO sample.sd_h(i, k) AS hash({seed_sql}, i, k);
+            (sample.sd_h(i, k) >> 11)::DOUBLE / 9007199254740992.0;
         CREATE OR REPLACE MACRO sample.sd_uuid(i, k) AS printf(
             '%08x-%04x-4%03x-%04x-%012x',
             sample.sd_h(i, k) >> 32, (sample.sd_h(i, k) >> 16) & 65535, sample.sd_h(i, k) & 4095,
@@ -282,6 +285,8 @@ def _build_contacts(con: duckdb.DuckDBPyConnection, start: date, end: date, cont
                 sample.c_ws(i) AS ws_idx,
                 floor(sample.sd_r(i, 'camp') * 3)::INTEGER AS camp_slot,
                 sample.sd_r(i, 'status') AS r_st,
+                CASE WHEN r_st < 0.50 THEN 'No Reply' WHEN r_st < 0.72 THEN 'In Progress'
+                     WHEN r_st < 0.93 THEN 'Replied' ELSE 'Canceled' END AS status,
                 3 + floor(sample.sd_r(i, 'nmsg') * 6)::INTEGER AS n_msgs,
                 make_timestamp({start_us} + floor(sample.sd_r(i, 't0') * {span_us})::BIGINT) AS t0,
                 {window_us} * (0.5 + 0.5 * sample.sd_r(i, 'win')) AS window_us,
@@ -295,8 +300,6 @@ def _build_contacts(con: duckdb.DuckDBPyConnection, start: date, end: date, cont
         )
         SELECT b.*, sample.ws_org_id(ws_idx) AS org_id, sample.ws_org_name(ws_idx) AS org_name,
             sample.ws_id(ws_idx) AS ws_id, sample.ws_name(ws_idx) AS ws_name,
-            CASE WHEN r_st < 0.50 THEN 'No Reply' WHEN r_st < 0.72 THEN 'In Progress'
-                 WHEN r_st < 0.93 THEN 'Replied' ELSE 'Canceled' END AS status,
             sample.sd_uuid(i, 'contact') AS hatch_contact_id,
             sample.sd_uuid(i, 'ch') AS contact_history_id,
             sample.sd_uuid((ws_idx * 10 + camp_slot)::BIGINT, 'campaign') AS campaign_id,

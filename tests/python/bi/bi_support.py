@@ -23,9 +23,13 @@ MARTS = (
     "dim_workspaces",
     "fct_campaign_performance",
     "fct_contact_campaigns",
+    "fct_conversations",
     "fct_message_delivery",
     "fct_messages",
+    "fct_speed_to_lead",
+    "fct_speed_to_lead_by_source",
 )
+READONLY_TARGET = "readonly"  # profiles.yml output opening the warehouse with access_mode READ_ONLY
 SAMPLE_MESSAGES = int(os.environ.get("BI_TEST_MESSAGES", "3000"))
 CHROMIUM_NAMES = (
     "chromium",
@@ -179,3 +183,9 @@ def mart_counts(path: Path) -> dict[str, int]:
             ).fetchall()
         ]
         return {n: con.execute(f'select count(*) from marts."{n}"').fetchone()[0] for n in names}
+
+
+def has_readonly_target() -> bool:
+    """Whether profiles.yml defines the read-only output (for docs and mf beside BI readers)."""
+    text = (REPO / "profiles.yml").read_text()
+    return f"\n    {READONLY_TARGET}:" in text and "READ_ONLY" in text

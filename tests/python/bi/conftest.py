@@ -18,11 +18,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bi_support import (
+    READONLY_TARGET,
     REPO,
     SAMPLE_MESSAGES,
     BuildUnderReader,
     Reader,
     find_chromium,
+    has_readonly_target,
     loader,
     run,
     tool_env,
@@ -96,10 +98,11 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="session")
-def dbt_sandbox(bi_base: Path, built_warehouse: Path) -> tuple[Path, dict[str, str]]:
+def dbt_sandbox(bi_base: Path, built_warehouse: Path) -> Iterator[tuple[Path, dict[str, str]]]:
     """A project directory of symlinks to the repository with its own ``target/`` and a copy
-    of the built warehouse: ``mf`` reads ``{project}/target/semantic_manifest.json`` whatever
-    DBT_TARGET_PATH says, and dbt-duckdb opens the warehouse read-write."""
+    of the built warehouse (``mf`` reads ``{project}/target/semantic_manifest.json`` whatever
+    DBT_TARGET_PATH says). With a ``readonly`` profile target, dbt and mf use it while another
+    process holds the warehouse read-only, as a BI tool would."""
     project = bi_base / "dbt-project"
     project.mkdir()
     for name in ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests"):
@@ -115,7 +118,15 @@ def dbt_sandbox(bi_base: Path, built_warehouse: Path) -> tuple[Path, dict[str, s
         DBT_TARGET_PATH=str(project / "target"),
         DBT_LOG_PATH=str(project / "logs"),
     )
-    return project, env
+    if not has_readonly_target():
+        yield project, env
+        return
+    env["DBT_TARGET"] = READONLY_TARGET
+    reader = Reader(warehouse)
+    try:
+        yield project, env
+    finally:
+        reader.close()
 
 
 @pytest.fixture(scope="session")

@@ -48,12 +48,14 @@ def test_docs_site_renders_model_list_in_chromium(
         chromium,
         tmp_path / "profile",
         "--virtual-time-budget=20000",
-        "--run-all-compositor-stages-before-draw",
+        "--enable-logging=stderr",
+        "--v=0",
         "--dump-dom",
         docs_url,
     )
     assert dom.returncode == 0, dom.stderr[-2000:]
     html = dom.stdout
-    assert "fct_campaign_performance" in html, html[:2000]
+    console = [line for line in dom.stderr.splitlines() if ":CONSOLE" in line]
+    assert "fct_campaign_performance" in html, f"docs app did not render; console: {console}"
     for mart in MARTS:
         assert mart in html, mart

@@ -104,3 +104,18 @@ def test_report_renders_in_headless_chromium(
     for title in report.CHART_TITLES.values():
         assert title in dom.stdout
     assert dom.stdout.count("<svg") >= 3
+
+
+def test_report_tolerates_missing_marts(tmp_path: Path) -> None:
+    warehouse = tmp_path / "partial.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.fct_campaign_performance as select 'Replied' as contact_status,"
+            " 1 as contact_status_sort_order, 3 as contacts, 1 as opted_out_contacts,"
+            " 0 as contacts_with_sales"
+        )
+    out = report.write_report(warehouse, tmp_path / "r.html")
+    text = out.read_text()
+    assert "Missing marts: fct_message_delivery, fct_speed_to_lead" in text
+    assert "No message data." in text and "33.3%" in text

@@ -1,0 +1,39 @@
+"""Smoke test: ``python -m bench`` at a tiny size writes the full results table (no speed checks)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+
+pytestmark = pytest.mark.dbt
+
+
+def test_bench_writes_every_row(tmp_path: Path) -> None:
+    out = tmp_path / "RESULTS.md"
+    cmd = [sys.executable, "-m", "bench", "--messages", "20000", "--repeat", "1", "--skip-dlt"]
+    cmd += ["--days", "10", "--work-dir", str(tmp_path / "work"), "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = out.read_text()
+    for label in (
+        "1. reference: DuckDB read_json (JSON)",
+        "1. reference: DuckDB read_csv (CSV)",
+        "2. loader load (JSON)",
+        "2. loader load (CSV)",
+        "4. dbt build (from scratch)",
+        "5a. load of one more day",
+        "5b. incremental dbt build",
+        "5. one more day: load + incremental build",
+    ):
+        assert f"| {label}" in report, label
+    assert "dlt: skipped (--skip-dlt)" in report
+    assert "| marts after the incremental day identical to a --full-refresh build |" in report
+    assert "## Targets" in report
+    assert "load JSON" in proc.stdout
