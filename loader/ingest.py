@@ -424,23 +424,29 @@ def run_load(
         return load_candidates(work, candidates, settings)
 
 
-# --- benchmark: python -m loader.ingest ARCHIVE.zip ----------------------------------------------
+# --- benchmark: python -m loader.ingest ARCHIVE.zip|DIR ... -------------------------------------
 
 _BASELINE = """
-import sys, time, duckdb
+import json, sys, time, duckdb
 from loader.ingest_hatch import _columns_spec, _lit
 from loader.schemas import HATCH_COLUMNS
-member, db, dataset = sys.argv[1:4]
-spec = _columns_spec(HATCH_COLUMNS[dataset])
-reader = "read_json" if member.endswith(".json") else "read_csv"
-opts = "format='newline_delimited'" if reader == "read_json" else "header=true"
+members, db = json.loads(sys.argv[1]), sys.argv[2]
 con = duckdb.connect(db)
 con.execute("SET TimeZone='UTC'")
 con.execute("SET enable_progress_bar=false")
-t0 = time.perf_counter()
-con.execute(f"CREATE TABLE t AS SELECT * FROM {reader}({_lit(member)}, {opts}, columns={spec})")
+t0, rows = time.perf_counter(), 0
+for key, paths in members.items():
+    dataset, ext = key.split()
+    spec = _columns_spec(HATCH_COLUMNS[dataset])
+    reader = "read_json" if ext == "json" else "read_csv"
+    opts = "format='newline_delimited'" if ext == "json" else "header=true"
+    files = "[" + ", ".join(_lit(p) for p in paths) + "]"
+    src = f"{reader}({files}, {opts}, columns={spec})"
+    con.execute(f"CREATE TABLE {dataset}_{ext} AS SELECT * FROM {src}")
 con.execute("CHECKPOINT")
-print(time.perf_counter() - t0, con.execute("SELECT count(*) FROM t").fetchone()[0])
+for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall():
+    rows += con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+print(time.perf_counter() - t0, rows)
 """
 
 _OURS = """
@@ -449,8 +455,8 @@ from pathlib import Path
 from loader import warehouse
 from loader.ingest import load_archives
 t0 = time.perf_counter()
-with warehouse.writer(Path(sys.argv[2])) as work:
-    summary = load_archives(work, [Path(sys.argv[1])])
+with warehouse.writer(Path(sys.argv[1])) as work:
+    summary = load_archives(work, [Path(p) for p in sys.argv[2:]])
 assert not summary.failed, summary.failed
 print(time.perf_counter() - t0, summary.rows)
 """
@@ -458,33 +464,48 @@ print(time.perf_counter() - t0, summary.rows)
 
 def _timed_child(code: str, *args: str) -> tuple[float, int, float]:
     """Run code in a child; return (seconds, rows, peak RSS MiB of that child)."""
-    import resource
+    import os
     import subprocess
     import sys
 
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    out = (
-        subprocess.run(
-            [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
-        )
-        .stdout.splitlines()[-1]
-        .split()
-    )
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return float(out[0]), int(out[1]), max(peak, before) / 1024
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True)
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise RuntimeError(f"benchmark child failed ({proc.returncode})")
+    secs, rows = out.splitlines()[-1].split()
+    return float(secs), int(rows), usage.ru_maxrss / 1024
 
 
-def benchmark(archive: Path) -> dict[str, float]:
-    """Our load (extraction included) vs DuckDB's own reader on the extracted member."""
+def _archives(target: Path) -> list[Path]:
+    return sorted(target.rglob("*.zip")) if target.is_dir() else [target]
+
+
+def benchmark(archives: Sequence[Path]) -> dict[str, float]:
+    """Our load of the archives (extraction included) vs DuckDB's reader on extracted members."""
+    import json
+
     with tempfile.TemporaryDirectory(prefix="load-bench-") as tmp:
-        with ingest_hatch.extract_member(archive, archive.name, 1 << 40, Path(tmp)) as member:
-            size = member.path.stat().st_size
+        members: dict[str, list[str]] = {}
+        size = 0
+        with contextlib.ExitStack() as stack:
+            for i, archive in enumerate(archives):
+                where = Path(tmp) / str(i)
+                where.mkdir()
+                member = stack.enter_context(
+                    ingest_hatch.extract_member(archive, archive.name, 1 << 40, where)
+                )
+                size += member.path.stat().st_size
+                key = f"{member.name.dataset} {member.name.ext}"
+                members.setdefault(key, []).append(str(member.path))
             base_s, base_rows, base_rss = _timed_child(
-                _BASELINE, str(member.path), f"{tmp}/baseline.duckdb", member.name.dataset
+                _BASELINE, json.dumps(members), f"{tmp}/baseline.duckdb"
             )
-        ours_s, rows, rss = _timed_child(_OURS, str(archive), f"{tmp}/ours.duckdb")
+        ours_s, rows, rss = _timed_child(_OURS, f"{tmp}/ours.duckdb", *map(str, archives))
     assert rows == base_rows, (rows, base_rows)
     return {
+        "archives": len(archives),
         "member_mib": size / 2**20,
         "rows": rows,
         "duckdb_rows_per_s": base_rows / base_s,
@@ -498,8 +519,8 @@ def benchmark(archive: Path) -> dict[str, float]:
 if __name__ == "__main__":
     import sys
 
-    for arg in sys.argv[1:]:
-        result = benchmark(Path(arg))
+    for arg in sys.argv[1:]:  # an archive, or a folder: all its archives in one load
+        result = benchmark(_archives(Path(arg)))
         print(Path(arg).name, " ".join(f"{k}={v:,.2f}" for k, v in result.items()))
         print(
             "targets: ratio >= 0.8:",

@@ -477,14 +477,16 @@ def _load_fast(con: duckdb.DuckDBPyConnection, member: Member, params: list[obje
         check.add_done_callback(lambda f: f.exception() and con.interrupt())
         drift: Future[bool] | None = None
         cursor = con.cursor() if is_json else None
-        if cursor is not None:
-            known = [*HATCH_COLUMNS[member.name.dataset], *ensure_table(con, member.name.dataset)]
-            drift = pool.submit(_unknown_keys, cursor, member, known)
         try:
+            if cursor is not None:
+                known = [
+                    *HATCH_COLUMNS[member.name.dataset],
+                    *ensure_table(con, member.name.dataset),
+                ]
+                drift = pool.submit(_unknown_keys, cursor, member, known)
             rows = _insert_fast(con, member, params)
         except duckdb.Error as exc:
-            check.exception()  # a broken stream explains the failure better: raised below
-            if check.exception() is None:
+            if check.exception() is None:  # else a broken stream explains it: raised below
                 raise FastPathMiss(f"insert failed: {exc}") from None
             rows = -1
         except BaseException:
