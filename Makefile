@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check loader tests bench
 
 test: $(STAMP) lint
+	bash scripts/install-chromium.sh
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
@@ -31,10 +32,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 docs: $(STAMP)
-	$(BIN)/dbt docs generate
+	DBT_TARGET=readonly $(BIN)/dbt docs generate
 
 serve-docs: docs
-	$(BIN)/dbt docs serve --port $${DOCS_PORT:-8080}
+	$(BIN)/dbt docs serve --host 127.0.0.1 --port $${DOCS_PORT:-8080} --no-browser
 
 report: $(STAMP)
 	$(BIN)/python -m loader report

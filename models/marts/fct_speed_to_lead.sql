@@ -22,18 +22,30 @@ messages as (
 
 ),
 
+lead_contacts as (
+
+    select matches.lead_id, matches.hatch_contact_id, leads.created_at
+    from matches
+    inner join leads on matches.lead_id = leads.lead_id
+
+),
+
+{#- Equality joins only, the time conditions inside the aggregates: with the inequality in the
+    join condition DuckDB joined leads to every message before matching contacts (quadratic). -#}
 first_touches as (
 
     select
-        leads.lead_id,
-        min(messages.message_at) as first_outbound_at
-    from leads
-    inner join matches on leads.lead_id = matches.lead_id
-    inner join messages
-        on matches.hatch_contact_id = messages.contact_id
-        and messages.direction = 'outbound'
-        and messages.message_at >= leads.created_at
-    group by leads.lead_id
+        lead_contacts.lead_id,
+        min(
+            case
+                when messages.direction = 'outbound'
+                    and messages.message_at >= lead_contacts.created_at
+                    then messages.message_at
+            end
+        ) as first_outbound_at
+    from lead_contacts
+    inner join messages on lead_contacts.hatch_contact_id = messages.contact_id
+    group by lead_contacts.lead_id
 
 ),
 
@@ -41,13 +53,17 @@ first_replies as (
 
     select
         first_touches.lead_id,
-        min(messages.message_at) as first_reply_at
+        min(
+            case
+                when messages.direction = 'inbound'
+                    and messages.message_at >= first_touches.first_outbound_at
+                    then messages.message_at
+            end
+        ) as first_reply_at
     from first_touches
-    inner join matches on first_touches.lead_id = matches.lead_id
-    inner join messages
-        on matches.hatch_contact_id = messages.contact_id
-        and messages.direction = 'inbound'
-        and messages.message_at >= first_touches.first_outbound_at
+    inner join lead_contacts on first_touches.lead_id = lead_contacts.lead_id
+    inner join messages on lead_contacts.hatch_contact_id = messages.contact_id
+    where first_touches.first_outbound_at is not null
     group by first_touches.lead_id
 
 )
