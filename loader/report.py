@@ -72,19 +72,6 @@ class ReportData:
     missing: list[str] = field(default_factory=list)
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    rows = con.execute(
-        "select column_name from information_schema.columns"
-        " where table_schema = 'marts' and table_name = ?",
-        [table],
-    ).fetchall()
-    return {name for (name,) in rows}
-
-
-def _first(columns: set[str], *candidates: str) -> str | None:
-    return next((c for c in candidates if c in columns), None)
-
-
 def _fmt_int(value: float) -> str:
     return f"{round(value):,}"
 
@@ -106,6 +93,81 @@ def _pct(num: float | None, den: float | None) -> str:
     return "n/a" if not den or num is None else f"{100.0 * num / den:.1f}%"
 
 
+def _funnel(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
+    data.funnel = [
+        (str(s), int(c), int(o or 0), int(w or 0))
+        for s, c, o, w in con.execute(
+            "select coalesce(contact_status, '(none)'), sum(contacts), sum(opted_out_contacts),"
+            " sum(contacts_with_sales) from marts.fct_campaign_performance group by 1"
+            " order by min(contact_status_sort_order) nulls last, 2 desc, 1"
+        ).fetchall()
+    ]
+    total = sum(c for _, c, _, _ in data.funnel)
+    data.kpis.append(("Campaign contacts", _fmt_int(total)))
+    data.kpis.append(("Opt-out rate", _pct(sum(o for _, _, o, _ in data.funnel), total)))
+
+
+def _delivery(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
+    (days,) = con.execute(
+        "select coalesce(max(message_date) - min(message_date), 0) from marts.fct_message_delivery"
+    ).fetchone() or (0,)
+    data.delivery_grain = "week" if int(days) > 62 else "day"
+    period = (
+        "date_trunc('week', message_date)::date"
+        if data.delivery_grain == "week"
+        else ("message_date")
+    )
+    outcomes = [c for c, _, _ in OUTCOMES]
+    sums = ", ".join(f"coalesce(sum({c}), 0)" for c in outcomes)
+    rows = con.execute(
+        f"select coalesce(direction, '(none)'), {period}, {sums}"
+        " from marts.fct_message_delivery group by 1, 2 order by 1, 2"
+    ).fetchall()
+    for direction, day, *values in rows:
+        counts = dict(zip(outcomes, (int(v) for v in values), strict=True))
+        data.delivery.setdefault(str(direction), []).append((day, counts))
+    (messages, rate) = con.execute(
+        "select coalesce(sum(messages), 0), sum(delivery_rate * outbound_final_messages)"
+        " / nullif(sum(outbound_final_messages), 0) from marts.fct_message_delivery"
+    ).fetchone() or (0, None)
+    data.kpis.append(("Messages", _fmt_int(messages)))
+    data.kpis.append(("Delivery rate", "n/a" if rate is None else f"{100 * rate:.1f}%"))
+
+
+def _speed(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
+    cases = " ".join(
+        f"when seconds_to_first_touch < {int(bound)} then '{label}'"
+        for bound, label in SPEED_BUCKETS[:-1]
+    )
+    counts = dict(
+        con.execute(
+            f"select case when seconds_to_first_touch is null then '{NO_TOUCH}' {cases}"
+            f" else '{SPEED_BUCKETS[-1][1]}' end, count(*) from marts.fct_speed_to_lead group by 1"
+        ).fetchall()
+    )
+    labels = [label for _, label in SPEED_BUCKETS] + [NO_TOUCH]
+    data.speed_buckets = [(label, int(counts.get(label, 0))) for label in labels]
+    (median,) = con.execute(
+        "select median(seconds_to_first_touch) from marts.fct_speed_to_lead"
+    ).fetchone() or (None,)
+    data.kpis.append(("Median time to first touch", fmt_duration(median)))
+    data.speed_by_source = [
+        (str(s), int(n), int(t), None if m is None else float(m))
+        for s, n, t, m in con.execute(
+            "select coalesce(lead_source, '(unknown)'), count(*), count(seconds_to_first_touch),"
+            " median(seconds_to_first_touch) from marts.fct_speed_to_lead"
+            " group by 1 order by 2 desc, 1"
+        ).fetchall()
+    ]
+
+
+SECTIONS = (  # mart each section needs, and the function collecting its data
+    ("fct_campaign_performance", _funnel),
+    ("fct_message_delivery", _delivery),
+    ("fct_speed_to_lead", _speed),
+)
+
+
 def collect(con: duckdb.DuckDBPyConnection, warehouse_path: Path) -> ReportData:
     """Run the report's aggregate queries on one read-only connection."""
     marts = set(mart_names(con))
@@ -113,100 +175,11 @@ def collect(con: duckdb.DuckDBPyConnection, warehouse_path: Path) -> ReportData:
         warehouse=str(warehouse_path.resolve()),
         generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     )
-    if "fct_campaign_performance" in marts:
-        order = (
-            "min(contact_status_sort_order) nulls last, "
-            if "contact_status_sort_order" in _columns(con, "fct_campaign_performance")
-            else ""
-        )
-        data.funnel = [
-            (str(s), int(c), int(o or 0), int(w or 0))
-            for s, c, o, w in con.execute(
-                "select coalesce(contact_status, '(none)'), sum(contacts),"
-                " sum(opted_out_contacts), sum(contacts_with_sales)"
-                f" from marts.fct_campaign_performance group by 1 order by {order}2 desc, 1"
-            ).fetchall()
-        ]
-        total = sum(c for _, c, _, _ in data.funnel)
-        opted = sum(o for _, _, o, _ in data.funnel)
-        data.kpis.append(("Campaign contacts", _fmt_int(total)))
-        data.kpis.append(("Opt-out rate", _pct(opted, total)))
-    else:
-        data.missing.append("fct_campaign_performance")
-
-    if "fct_message_delivery" in marts:
-        cols = _columns(con, "fct_message_delivery")
-        outcomes = [c for c, _, _ in OUTCOMES if c in cols]
-        (days,) = con.execute(
-            "select coalesce(max(message_date) - min(message_date), 0)"
-            " from marts.fct_message_delivery"
-        ).fetchone() or (0,)
-        data.delivery_grain = "week" if int(days) > 62 else "day"
-        period = (
-            "date_trunc('week', message_date)::date"
-            if data.delivery_grain == "week"
-            else "message_date::date"
-        )
-        sums = ", ".join(f"coalesce(sum({c}), 0)" for c in outcomes)
-        rows = con.execute(
-            f"select coalesce(direction, '(none)'), {period} as period, sum(messages), {sums}"
-            " from marts.fct_message_delivery group by 1, 2 order by 1, 2"
-        ).fetchall()
-        messages = 0
-        for direction, day, total, *values in rows:
-            counts = dict(zip(outcomes, (int(v) for v in values), strict=True))
-            data.delivery.setdefault(str(direction), []).append((day, counts))
-            messages += int(total or 0)
-        data.kpis.append(("Messages", _fmt_int(messages)))
-        if {"delivery_rate", "outbound_final_messages"} <= cols:
-            (rate,) = con.execute(
-                "select sum(delivery_rate * outbound_final_messages)"
-                " / nullif(sum(outbound_final_messages), 0) from marts.fct_message_delivery"
-            ).fetchone() or (None,)
-            data.kpis.append(("Delivery rate", "n/a" if rate is None else f"{100 * rate:.1f}%"))
-    else:
-        data.missing.append("fct_message_delivery")
-
-    if "fct_speed_to_lead" in marts:
-        cols = _columns(con, "fct_speed_to_lead")
-        seconds = _first(
-            cols, "seconds_to_first_touch", "speed_to_lead_seconds", "seconds_to_first_response"
-        )
-        source = _first(cols, "lead_source", "source")
-        if seconds is None:
-            data.missing.append("fct_speed_to_lead (no seconds-to-first-touch column)")
+    for mart, collect_section in SECTIONS:
+        if mart in marts:
+            collect_section(con, data)
         else:
-            cases = " ".join(
-                f"when {seconds} < {int(bound)} then '{label}'"
-                for bound, label in SPEED_BUCKETS
-                if bound != math.inf
-            )
-            counts = dict(
-                con.execute(
-                    f"select case when {seconds} is null then '{NO_TOUCH}' {cases}"
-                    f" else '{SPEED_BUCKETS[-1][1]}' end, count(*)"
-                    " from marts.fct_speed_to_lead group by 1"
-                ).fetchall()
-            )
-            labels = [label for _, label in SPEED_BUCKETS] + [NO_TOUCH]
-            data.speed_buckets = [(label, int(counts.get(label, 0))) for label in labels]
-            (median,) = con.execute(
-                f"select median({seconds}) from marts.fct_speed_to_lead"
-            ).fetchone() or (None,)
-            data.kpis.append(
-                ("Median time to first touch", fmt_duration(None if median is None else median))
-            )
-            if source:
-                data.speed_by_source = [
-                    (str(s), int(n), int(t), None if m is None else float(m))
-                    for s, n, t, m in con.execute(
-                        f"select coalesce({source}, '(unknown)'), count(*), count({seconds}),"
-                        f" median({seconds}) from marts.fct_speed_to_lead"
-                        " group by 1 order by 2 desc, 1"
-                    ).fetchall()
-                ]
-    else:
-        data.missing.append("fct_speed_to_lead")
+            data.missing.append(mart)
     return data
 
 
