@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint install bench docs serve-docs report parquet clean
+.PHONY: demo test lint install bench docs serve-docs serve report parquet clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ docs: $(STAMP)
 
 serve-docs: docs
 	$(BIN)/dbt docs serve --host 127.0.0.1 --port $${DOCS_PORT:-8080} --no-browser
+
+serve: $(STAMP)
+	$(BIN)/python -m loader serve $(SERVE_ARGS)
 
 report: $(STAMP)
 	$(BIN)/python -m loader report

@@ -30,6 +30,12 @@ def register(
             "after the last fetched day of each dataset (first run: --backfill-days back)."
         ),
     )
+    add_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The fetch options (shared with ``sync``)."""
     parser.add_argument(
         "--source", choices=[*HATCH_DATASETS, "all"], default="all", help="default: all"
     )
@@ -39,14 +45,18 @@ def register(
     parser.add_argument(
         "--force", action="store_true", help="fetch again even where already fetched"
     )
-    parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Fetch and print a one-line summary."""
+def fetch_from_args(args: argparse.Namespace, settings: Settings) -> None:
+    """Run the fetch the parsed options ask for and print a one-line summary."""
     from loader.fetch import run_fetch
 
     sources = list(HATCH_DATASETS) if args.source == "all" else [args.source]
     summary = run_fetch(settings, sources, args.start, args.end, args.format, args.force)
     print(f"fetch: {summary}")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Fetch and print a one-line summary."""
+    fetch_from_args(args, settings)
     return 0
