@@ -55,7 +55,8 @@ _BLANK_KEY = "__hatch_loader_blank_line__"
 _BLANK_LINE = ('{"' + _BLANK_KEY + '":true}').encode()
 _BLANK_RE = re.compile(rb"(?m)^[ \t\r]*\n")
 _BLANK_HINTS = (b"\n\n", b"\n\r\n", b"\n ", b"\n\t")
-_STREAM_HINTS = (*_BLANK_HINTS, b"\n\r")  # fast path: any hint sends the file to the safe path
+# fast path: a line starting with blank space (or a blank line) sends the file to the safe path
+_STREAM_HINT_RE = re.compile(rb"\n[ \t\r\n]")
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no mtime
 # a row must name these columns (a CSV header without them is not an export header)
 REQUIRED_COLUMNS = {"contact_history": ("contact_history_id",), "conversation_items": ("id",)}
@@ -219,10 +220,10 @@ def verify_stream(stream: Deflated, json_lines: bool) -> bool:
                     f"member is larger than the limit of {stream.limit} bytes", stream.where
                 )
             crc = zlib.crc32(out, crc)
-            if json_lines and not blank:
-                window = tail + out
-                blank = any(h in window for h in _STREAM_HINTS)
-                tail = window[-2:]
+            if json_lines and not blank and out:
+                # one regex pass per chunk; the hint is 2 bytes, so 1 byte of tail covers a seam
+                blank = bool(_STREAM_HINT_RE.search(tail + out[:1]) or _STREAM_HINT_RE.search(out))
+                tail = out[-1:]
     if not inflater.eof:
         raise DataError("cannot extract member: compressed data is truncated", stream.where)
     if crc != stream.crc or size != stream.size:
