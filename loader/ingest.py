@@ -385,6 +385,17 @@ def _flush(
     return results
 
 
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every raw table that is still missing, so dbt builds on a warehouse that has
+    only some systems (a Hatch-only user has no HueChat, Texter or lead files)."""
+    from loader import ingest_documents
+
+    for dataset in HATCH_DATASETS:
+        ingest_hatch.ensure_table(con, dataset)
+    for system in DOCUMENT_TABLES:
+        ingest_documents.ensure_table(con, system)
+
+
 def load_candidates(
     work_path: Path, candidates: Sequence[Candidate], settings: Settings
 ) -> LoadSummary:
@@ -393,6 +404,7 @@ def load_candidates(
     con = warehouse.connect(work_path)
     try:
         ensure_load_log(con)
+        ensure_raw_tables(con)
         done = loaded_hashes(con)
         for group in _batches(candidates):
             summary.results += _load_group(con, group, done, settings)

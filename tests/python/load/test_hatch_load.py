@@ -241,3 +241,22 @@ def test_storage_version_of_new_warehouse(kit, settings):
     assert warehouse.storage_version(con) == "v1.0.0+"
     con.close()
     assert not Path(str(settings.warehouse_path) + ".wal").exists()
+
+
+def test_every_raw_table_exists_after_a_hatch_only_load(kit, settings):
+    """dbt's sources must exist for systems a user does not have (here: no document files)."""
+    kit.land("conversation_items", "json", date(2024, 3, 1), date(2024, 3, 2))
+    run_load(settings)
+    tables = query(
+        settings,
+        "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'raw' "
+        "ORDER BY table_name",
+    )
+    assert [t for t, _ in tables] == [
+        "hatch_contact_history",
+        "hatch_conversation_items",
+        "hatch_leads",
+        "huechat_conversations",
+        "texter_chats",
+    ]
+    assert query(settings, "SELECT count(*) FROM raw.texter_chats") == [(0,)]
