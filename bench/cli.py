@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import sys
 import zipfile
@@ -59,15 +60,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--messages", type=int, default=1_000_000, help="conversation items (1M; 5M)")
     p.add_argument("--repeat", type=int, default=3, help="runs per step; the median is reported")
-    p.add_argument("--out", type=Path, default=ROOT / "bench/results/RESULTS.md")
+    p.add_argument("--out", type=Path, default=ROOT / "bench/results/RESULTS.md", help="report")
     p.add_argument("--work-dir", type=Path, default=None, help="default bench/results/work-N")
     p.add_argument("--formats", default="json,csv", help="comma list of json, csv")
     p.add_argument("--skip-dlt", action="store_true", help="do not run the dlt step")
+    p.add_argument("--skip-dbt", action="store_true", help="only the load steps (1-3)")
     p.add_argument(
         "--dlt-rows",
         type=int,
         default=100_000,
         help="records dlt loads; rows/s is extrapolated to the full size (0: all; default 100000)",
+    )
+    p.add_argument(
+        "--dbt-repeat", type=int, default=None, help="runs of each dbt step (default: --repeat)"
+    )
+    p.add_argument(
+        "--dbt-args", default="", help="extra arguments for every dbt build, e.g. '--select ...'"
     )
     p.add_argument("--days", type=int, default=60, help="daily archives (the last is step 5)")
     p.add_argument("--regenerate", action="store_true", help="regenerate sample data")
@@ -77,6 +85,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         p.error("--formats: choose from json, csv")
     if args.repeat < 1 or args.messages < 1:
         p.error("--repeat and --messages must be positive")
+    args.dbt_repeat = args.dbt_repeat or args.repeat
     args.work_dir = (args.work_dir or ROOT / f"bench/results/work-{args.messages}").resolve()
     return args
 
@@ -284,13 +293,13 @@ class Bench:
     def build(self, name: str, run_dir: Path, extra: Sequence[str] = ()) -> procs.Sample:
         """One dbt build (through ``python -m loader build`` when it exists)."""
         env = self.loader_env(self.work / "landing_unused", run_dir)
-        return self.measure(name, [*self.build_cmd, *extra], env)
+        return self.measure(name, [*self.build_cmd, *shlex.split(self.args.dbt_args), *extra], env)
 
     def step_full_build(self, loaded: Path, raw_rows: int) -> tuple[Row, Path]:
         """``dbt build`` from scratch on a copy of the loaded warehouse."""
         row = Row("build", "4. dbt build (from scratch)", rows=raw_rows, note="rows = raw rows in")
         keep = self.runs / "built"
-        for i in range(self.args.repeat):
+        for i in range(self.args.dbt_repeat):
             run_dir = self.copy_warehouse(loaded, self.runs / f"build_{i}")
             s = self.build(f"build_{i}", run_dir)
             row.seconds.append(s.seconds)
@@ -308,7 +317,7 @@ class Bench:
         build = Row("incr_build", "5b. incremental dbt build")
         total = Row("incr_total", "5. one more day: load + incremental build")
         keep = self.runs / "incremental"
-        for i in range(self.args.repeat):
+        for i in range(self.args.dbt_repeat):
             run_dir = self.copy_warehouse(built, self.runs / f"incr_{i}")
             before = self.raw_rows(run_dir / "warehouse.duckdb")
             s1 = self.measure(
@@ -421,15 +430,12 @@ class Bench:
                     ("load ≥ 5 x dlt's default path (rows/s)", f"{speedup:.1f}x", speedup >= 5)
                 )
 
-        build_row, built = self.step_full_build(loaded[first.fmt], loads[first.fmt].rows)
-        incr = self.step_incremental(first, built, build_row)
-        self.rows = [
-            *refs.values(),
-            *loads.values(),
-            *([dlt_row] if dlt_row else []),
-            build_row,
-            *incr,
-        ]
+        self.rows = [*refs.values(), *loads.values(), *([dlt_row] if dlt_row else [])]
+        if self.args.skip_dbt:
+            self.notes.append("dbt steps 4 and 5: skipped (--skip-dbt).")
+        else:
+            build_row, built = self.step_full_build(loaded[first.fmt], loads[first.fmt].rows)
+            self.rows += [build_row, *self.step_incremental(first, built, build_row)]
         return self.markdown()
 
     def markdown(self) -> str:
@@ -438,8 +444,16 @@ class Bench:
         build = " ".join([Path(self.build_cmd[0]).name, *self.build_cmd[1:]])
         cmd = f"python -m bench --messages {a.messages} --repeat {a.repeat}"
         cmd += f" --formats {','.join(a.formats)}"
+        if a.dbt_repeat != a.repeat:
+            cmd += f" --dbt-repeat {a.dbt_repeat}"
+        if a.dbt_args:
+            cmd += f" --dbt-args {shlex.quote(a.dbt_args)}"
+        if a.days != 60:
+            cmd += f" --days {a.days}"
         if a.skip_dlt:
             cmd += " --skip-dlt"
+        if a.skip_dbt:
+            cmd += " --skip-dbt"
         if a.dlt_rows != 100_000:
             cmd += f" --dlt-rows {a.dlt_rows}"
         lines = [
@@ -448,7 +462,8 @@ class Bench:
             f"`{cmd}` — {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC,"
             f" {os.cpu_count()} CPUs, {_mem_gb():.0f} GB RAM, Python {platform.python_version()},"
             f" duckdb {duckdb.__version__},"
-            f" {_versions()}. Median of {a.repeat} run(s) (min-max in brackets); peak RSS is the"
+            f" {_versions()}. Median of {a.repeat} run(s) ({a.dbt_repeat} for the dbt steps 4"
+            " and 5; min-max in brackets); peak RSS is the"
             " largest over the runs, of that step's process tree.",
             "",
             markdown_table(self.rows),
