@@ -3,7 +3,9 @@
     the contact's latest campaign `contact_status` (Hatch has no conversation status). -#}
 with messages as (
 
-    select * from {{ ref('stg_hatch__conversation_items') }}
+    select
+        conversation_id, contact_id, category, actor_type, actor_id, direction, message_id, message_at
+    from {{ ref('int_hatch__messages') }}
     where conversation_id is not null
 
 ),

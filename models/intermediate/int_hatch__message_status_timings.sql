@@ -1,13 +1,36 @@
 {#- One row per message that has a status history: when it was first handed to the carrier,
-    first delivered, and how many history entries parsed or did not. -#}
+    first delivered, and how many history entries parsed or did not. Incremental (delete+insert on
+    message_id) from int_hatch__message_status_events: each run recomputes the messages in the batch
+    of `message_batch_filter`; the post-hook drops messages whose newest version lost its history. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='message_id',
+        on_schema_change='append_new_columns',
+        post_hook=[
+            "delete from {{ this }} where message_id in (select message_id from {{ ref('int_hatch__messages') }} where status_history_raw is null)"
+        ]
+    )
+}}
+
 with events as (
 
     select
         message_id,
         status,
         event_at,
-        is_parsed
-    from {{ ref('stg_hatch__message_status_events') }}
+        is_parsed,
+        _loaded_at
+    from {{ ref('int_hatch__message_status_events') }}
+    {% if is_incremental() %}
+    where message_id in (
+        select message_id
+        from {{ ref('int_hatch__messages') }}
+        where status_history_raw is not null
+            and {{ message_batch_filter(updated_at_anchor=ref('int_hatch__messages')) }}
+    )
+    {% endif %}
 
 ),
 
@@ -26,7 +49,8 @@ select
     min(case when delivery_statuses.is_send_event then events.event_at end) as first_sent_at,
     min(case when delivery_statuses.delivery_outcome = 'delivered' then events.event_at end) as first_delivered_at,
     cast(count(*) as {{ dbt.type_bigint() }}) as status_events,
-    cast(sum(case when events.is_parsed then 0 else 1 end) as {{ dbt.type_bigint() }}) as unparsed_status_events
+    cast(sum(case when events.is_parsed then 0 else 1 end) as {{ dbt.type_bigint() }}) as unparsed_status_events,
+    max(events._loaded_at) as _loaded_at
 from events
 left join delivery_statuses
     on events.status = delivery_statuses.delivery_status

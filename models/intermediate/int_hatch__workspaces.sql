@@ -6,7 +6,7 @@ with workspace_records as (
     from {{ ref('stg_hatch__contact_history') }}
     union all
     select organization_id, organization_name, workspace_id, workspace_name, updated_at
-    from {{ ref('stg_hatch__conversation_items') }}
+    from {{ ref('int_hatch__messages') }}
 
 ),
 

@@ -29,7 +29,9 @@ by_status as (
         count(*) as contacts,
         sum(case when is_opted_out then 1 else 0 end) as opted_out_contacts,
         sum(case when has_sales then 1 else 0 end) as contacts_with_sales,
-        sum(coalesce(sales_value, 0)) as total_sales_value
+        {#- summed as an exact decimal: a double sum depends on the (parallel) order of the rows, so two
+            builds of the same data could differ in the last bits -#}
+        sum(cast(coalesce(sales_value, 0) as {{ dbt.type_numeric() }})) as total_sales_value
     from contact_campaigns
     group by organization_id, workspace_id, campaign_id, contact_status
 

@@ -1,6 +1,6 @@
-{#- One row per message with its delivery outcome. Incremental: each run re-reads the messages whose
-    chosen version was loaded within `message_lookback_days` of the newest load already in the table,
-    and replaces them by message_id (delete+insert). -#}
+{#- One row per message with its delivery outcome. Incremental: each run re-reads the messages of the
+    batch of `message_batch_filter` (loaded since the newest load in the table, or updated within
+    `message_lookback_days` of its newest update) and replaces them by message_id (delete+insert). -#}
 {{
     config(
         materialized='incremental',
@@ -34,13 +34,8 @@ with messages as (
         message_at,
         updated_at,
         _loaded_at
-    from {{ ref('stg_hatch__conversation_items') }}
-    {% if is_incremental() %}
-    where _loaded_at >= (
-        select {{ dbt.dateadd('day', -1 * var('message_lookback_days'), 'max(_loaded_at)') }}
-        from {{ this }}
-    )
-    {% endif %}
+    from {{ ref('int_hatch__messages') }}
+    where {{ message_batch_filter() }}
 
 ),
 

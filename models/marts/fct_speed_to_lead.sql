@@ -17,7 +17,7 @@ matches as (
 messages as (
 
     select contact_id, direction, message_at
-    from {{ ref('stg_hatch__conversation_items') }}
+    from {{ ref('int_hatch__messages') }}
     where message_at is not null and direction in ('inbound', 'outbound')
 
 ),
