@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -49,6 +50,7 @@ class Settings:
     http_timeout_s: float = 120.0
     max_retries: int = 5
     max_member_bytes: int = 2 * 1024**3
+    memory_limit: str = "400MB"
 
     ENV: ClassVar[dict[str, str]] = {
         "api_key": "HATCH_API_KEY",
@@ -63,6 +65,7 @@ class Settings:
         "http_timeout_s": "HATCH_HTTP_TIMEOUT_S",
         "max_retries": "HATCH_MAX_RETRIES",
         "max_member_bytes": "LOADER_MAX_MEMBER_BYTES",
+        "memory_limit": "LOADER_MEMORY_LIMIT",
     }
 
     @property
@@ -77,6 +80,16 @@ class Settings:
         return self.api_key.reveal()
 
 
+_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|B)", re.IGNORECASE)
+
+
+def _memory_size(raw: str) -> str:
+    """A DuckDB memory size such as ``600MB`` or ``2GiB``; anything else is a ConfigError."""
+    if not _MEMORY_SIZE.fullmatch(raw.strip()):
+        raise ConfigError(f"LOADER_MEMORY_LIMIT: not a memory size like 600MB or 2GiB: {raw!r}")
+    return raw.strip()
+
+
 def _convert(name: str, raw: Any) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
     try:
@@ -88,6 +101,8 @@ def _convert(name: str, raw: Any) -> Any:
             value = float(raw)
         elif kind == "int":
             value = int(raw)
+        elif name == "memory_limit":
+            return _memory_size(str(raw))
         else:
             return str(raw).rstrip("/") if name in ("api_url", "landing_url") else str(raw)
     except (TypeError, ValueError):

@@ -403,6 +403,9 @@ def load_candidates(
     summary = LoadSummary()
     con = warehouse.connect(work_path)
     try:
+        # DuckDB caches written blocks up to 80% of RAM by default; a bounded buffer pool keeps
+        # a long backfill's footprint flat (it evicts or spills, it does not fail).
+        con.execute(f"SET memory_limit = '{settings.memory_limit}'")
         ensure_load_log(con)
         ensure_raw_tables(con)
         done = loaded_hashes(con)

@@ -260,3 +260,24 @@ def test_every_raw_table_exists_after_a_hatch_only_load(kit, settings):
         "texter_chats",
     ]
     assert query(settings, "SELECT count(*) FROM raw.texter_chats") == [(0,)]
+
+
+def test_memory_limit_setting_is_validated(kit, settings, monkeypatch, capsys):
+    """The limit is put into SQL: only a plain size is accepted, anything else is exit 2."""
+    kit.land("conversation_items", "json", date(2024, 3, 1), date(2024, 3, 2))
+    monkeypatch.setenv("LOADER_MEMORY_LIMIT", "1GB'; DROP TABLE raw.hatch_contact_history; --")
+    assert main(["load", "--landing-url", settings.landing_url]) == 2
+    assert "LOADER_MEMORY_LIMIT" in capsys.readouterr().err
+    monkeypatch.setenv("LOADER_MEMORY_LIMIT", "256MiB")
+    assert (
+        main(
+            [
+                "load",
+                "--landing-url",
+                settings.landing_url,
+                "--warehouse",
+                str(settings.warehouse_path),
+            ]
+        )
+        == 0
+    )
