@@ -108,6 +108,7 @@ def _fill_rows(con: duckdb.DuckDBPyConnection, out: dict[str, DatasetStatus]) ->
 def collect(settings: Settings) -> dict[str, Any]:
     """Everything ``status`` shows, as plain data."""
     from loader import warehouse
+    from loader.fetch import spacing_with_margin
     from loader.rate_ledger import RateLedger, format_epoch
 
     out = {ds: DatasetStatus(ds, "hatch") for ds in HATCH_DATASETS}
@@ -123,7 +124,9 @@ def collect(settings: Settings) -> dict[str, Any]:
             con.close()
     next_at = "now (no export requested yet)"
     if settings.state_db.exists():
-        ledger = RateLedger(settings.state_db, settings.min_interval_s, max(settings.daily_cap, 1))
+        # the same spacing the fetch client reserves with, so "next export" is when it will go
+        spacing = spacing_with_margin(settings)
+        ledger = RateLedger(settings.state_db, spacing, max(settings.daily_cap, 1))
         next_at = format_epoch(ledger.next_slot_at())
     return {
         "warehouse": str(path),
