@@ -57,7 +57,13 @@ def _settings_parent() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every available command."""
-    parser = argparse.ArgumentParser(prog="python -m loader", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m loader",
+        description="Fetch Hatch bulk exports, load them and other inbox exports into DuckDB, "
+        "build the dbt marts, and look at the result.",
+        epilog="Exit codes: 0 ok, 2 usage/config, 3 API key rejected, 4 no rate slot within "
+        "--max-wait, 5 server or data error, 6 warehouse busy (another writer).",
+    )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     parents = [_settings_parent()]
     for module_name in COMMAND_MODULES:
