@@ -34,3 +34,30 @@
     true
     {%- endif -%}
 {%- endmacro %}
+
+{#- The message ids with a raw `hatch_conversation_items` row in the batch of `message_batch_filter`
+    (for `int_hatch__messages`, whose `{{ this }}` anchors it): a superset of the ids whose chosen
+    version is in the batch, since the chosen version is one of the message's raw rows. -#}
+{% macro hatch_raw_message_batch_ids() -%}
+    select {{ empty_to_null('id') }}
+    from {{ source('hatch', 'hatch_conversation_items') }}
+    where {{ message_batch_filter(
+        loaded_at_column=raw_timestamp_utc('_loaded_at'),
+        updated_at_column=raw_timestamp_utc('updated_at')
+    ) }}
+{%- endmacro %}
+
+{#- `to_utc_timestamp` for a raw column that the loader usually types already (DuckDB: TIMESTAMPTZ):
+    the same value, without the text round trip on every raw row when the column is typed; text
+    still goes through `to_utc_timestamp`'s trimming and parsing. -#}
+{% macro raw_timestamp_utc(expr) -%}
+    {{ return(adapter.dispatch('raw_timestamp_utc', 'hatch_analytics')(expr)) }}
+{%- endmacro %}
+
+{% macro default__raw_timestamp_utc(expr) -%}
+    {{ to_utc_timestamp(expr) }}
+{%- endmacro %}
+
+{% macro duckdb__raw_timestamp_utc(expr) -%}
+    coalesce(timezone('UTC', try_cast({{ expr }} as timestamptz)), {{ to_utc_timestamp(expr) }})
+{%- endmacro %}

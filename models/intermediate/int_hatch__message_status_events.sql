@@ -16,36 +16,17 @@
     )
 }}
 
-with events as (
-
-    select
-        status_event_id,
-        message_id,
-        entry_index,
-        status,
-        status_raw,
-        event_at,
-        event_at_raw,
-        entry_raw,
-        is_parsed,
-        _loaded_at
-    from {{ ref('stg_hatch__message_status_events') }}
-
-)
-
+{#- Unpacked from `int_hatch__messages` (the materialized `stg_hatch__conversation_items`: the same
+    message_id, status_history_raw and _loaded_at) with the SQL of `stg_hatch__message_status_events`
+    (macro `hatch_status_events`). On an incremental run the batch is chosen BEFORE unpacking: only
+    the histories of the batch's messages are parsed. -#}
 {% if is_incremental() %}
-, batch as (
-
-    select message_id
-    from {{ ref('int_hatch__messages') }}
-    where status_history_raw is not null
-        and {{ message_batch_filter(updated_at_anchor=ref('int_hatch__messages')) }}
-
-)
-{% endif %}
-
-select events.*
-from events
-{% if is_incremental() %}
-where events.message_id in (select message_id from batch)
+{{ hatch_status_events(
+    ref('int_hatch__messages'),
+    message_ids="select message_id from " ~ ref('int_hatch__messages')
+        ~ " where status_history_raw is not null and "
+        ~ message_batch_filter(updated_at_anchor=ref('int_hatch__messages'))
+) }}
+{% else %}
+{{ hatch_status_events(ref('int_hatch__messages')) }}
 {% endif %}

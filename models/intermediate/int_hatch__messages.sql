@@ -10,6 +10,7 @@
         on_schema_change='append_new_columns'
     )
 }}
+-- depends_on: {{ source('hatch', 'hatch_conversation_items') }}
 
 select
     message_id,
@@ -39,5 +40,15 @@ select
     _file_name,
     _record_number,
     _loaded_at
-from {{ ref('stg_hatch__conversation_items') }}
+from (
+    {%- if is_incremental() %}
+    {#- Only the raw rows of the messages with a raw row in the batch are ranked (every version of
+        each such message, so the version chosen equals the view's); the batch filter on the chosen
+        version then keeps exactly the view's batch. Ranking every raw row first was the bulk of an
+        incremental run. -#}
+    {{ hatch_conversation_items_latest(message_ids=hatch_raw_message_batch_ids()) }}
+    {%- else %}
+    select * from {{ ref('stg_hatch__conversation_items') }}
+    {%- endif %}
+) as items
 where {{ message_batch_filter() }}

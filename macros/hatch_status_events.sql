@@ -1,0 +1,93 @@
+{#- The SQL of `stg_hatch__message_status_events` (one row per entry of a message's status history),
+    shared with the incremental `int_hatch__message_status_events`. `messages_relation`: one row per
+    message id, newest version, with `message_id`, `status_history_raw` and `_loaded_at` (the view
+    `stg_hatch__conversation_items`, or its materialization `int_hatch__messages`). `message_ids`:
+    optional SQL subquery; when given, only those messages' histories are unpacked. -#}
+{% macro hatch_status_events(messages_relation, message_ids=none) -%}
+with messages as (
+
+    {%- if message_ids is none %}
+
+    select
+        message_id,
+        status_history_raw,
+        _loaded_at
+    from {{ messages_relation }}
+    where status_history_raw is not null
+
+    {%- else %}
+
+    {#- One row per message id already; the group by only fences the parsing filters below off
+        the scan: without it the optimizer pushed the JSON checks under the id filter and parsed
+        every history in the relation, not just the listed messages'. -#}
+    select
+        message_id,
+        min(status_history_raw) as status_history_raw,
+        min(_loaded_at) as _loaded_at
+    from {{ messages_relation }}
+    where status_history_raw is not null
+        and message_id in ({{ message_ids }})
+    group by message_id
+
+    {%- endif %}
+
+),
+
+entries as (
+
+    {{ explode_json_array('messages', ['message_id', 'status_history_raw', '_loaded_at'], 'status_history_raw') }}
+
+),
+
+parsed_entries as (
+
+    select
+        message_id,
+        entry_index,
+        entry_text,
+        {{ empty_to_null(hatch_status_entry_status('entry_text')) }} as status_raw,
+        {{ empty_to_null(hatch_status_entry_time_text('entry_text')) }} as event_at_raw,
+        _loaded_at
+    from entries
+
+),
+
+unparsed_histories as (
+
+    select
+        message_id,
+        cast(0 as {{ dbt.type_bigint() }}) as entry_index,
+        status_history_raw as entry_text,
+        cast(null as {{ dbt.type_string() }}) as status_raw,
+        cast(null as {{ dbt.type_string() }}) as event_at_raw,
+        _loaded_at
+    from messages
+    where not {{ is_json_array('status_history_raw') }}
+
+),
+
+unioned as (
+
+    select * from parsed_entries
+    union all
+    select * from unparsed_histories
+
+)
+
+select
+    {{ dbt.concat(['message_id', "'-'", dbt.cast('entry_index', dbt.type_string())]) }} as status_event_id,
+    message_id,
+    entry_index,
+    lower(status_raw) as status,
+    status_raw,
+    {{ to_utc_timestamp('event_at_raw') }} as event_at,
+    event_at_raw,
+    entry_text as entry_raw,
+    (
+        entry_index > 0
+        and status_raw is not null
+        and {{ to_utc_timestamp('event_at_raw') }} is not null
+    ) as is_parsed,
+    _loaded_at
+from unioned
+{%- endmacro %}
