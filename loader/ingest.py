@@ -20,6 +20,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -59,6 +60,7 @@ LocalOpener = Callable[[], AbstractContextManager[Path]]
 
 BATCH_FILES = 32  # files per transaction
 BATCH_BYTES = 256 << 20  # file bytes (as stored) per transaction
+PREFETCH = 2  # archives inflated ahead of the insert (fast path)
 
 
 @dataclass(frozen=True)
@@ -229,6 +231,13 @@ def _insert_file(
     )
 
 
+def _sql_value(value: str | int | None) -> str:
+    """A SQL literal for a log value."""
+    if value is None:
+        return "NULL"
+    return str(int(value)) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
+
+
 def _log_row(
     con: duckdb.DuckDBPyConnection,
     cand: Candidate,
@@ -238,20 +247,13 @@ def _log_row(
     error: str | None,
     started: datetime,
 ) -> None:
+    # literals, not parameters: DuckDB tries (and fails) to import pandas for every parameter;
+    # the error text (any characters) stays a parameter
+    values = [sha, cand.file_name, cand.url, cand.system, cand.dataset, status, rows]
+    stamps = ", ".join(f"{_sql_value(t.isoformat())}::TIMESTAMPTZ" for t in (started, _now()))
     con.execute(
-        f"INSERT INTO {LOAD_LOG_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            sha,
-            cand.file_name,
-            cand.url,
-            cand.system,
-            cand.dataset,
-            status,
-            rows,
-            error,
-            started,
-            _now(),
-        ],
+        f"INSERT INTO {LOAD_LOG_TABLE} VALUES ({', '.join(map(_sql_value, values))}, ?, {stamps})",
+        [error],
     )
 
 
@@ -272,6 +274,42 @@ class _Item:
 _FAILURES = (DataError, duckdb.Error, OSError, UnicodeError)
 
 
+def _insert_prepared(
+    con: duckdb.DuckDBPyConnection,
+    it: _Item,
+    member: Future[ingest_hatch.Member],
+    loaded_at: datetime,
+    settings: Settings,
+) -> int:
+    """Insert a fast-path member; a miss found before any write takes the safe path in place."""
+    try:
+        return ingest_hatch.load_member(
+            con, member.result(), file_name=it.cand.file_name, sha256=it.sha, loaded_at=loaded_at
+        )
+    except ingest_hatch.FastPathSkip as skip:
+        log.debug("%s: safe path (%s)", it.cand.file_name, skip)
+        return _insert_file(con, it.cand, it.local, it.sha, loaded_at, settings, fast=False)
+
+
+def _prepare_later(
+    con: duckdb.DuckDBPyConnection,
+    pool: ThreadPoolExecutor,
+    it: _Item,
+    dest: Path,
+    settings: Settings,
+) -> Future[ingest_hatch.Member]:
+    """Inflate, check and key-scan one archive into ``dest`` on the worker thread."""
+    dest.mkdir()
+    return pool.submit(
+        ingest_hatch.prepare_archive,
+        con.cursor(),
+        it.local,
+        it.cand.file_name,
+        settings.max_member_bytes,
+        dest,
+    )
+
+
 def _transaction(
     con: duckdb.DuckDBPyConnection,
     items: Sequence[_Item],
@@ -279,19 +317,39 @@ def _transaction(
     settings: Settings,
     fast: bool,
 ) -> list[tuple[int, float]]:
-    """Insert items with their ``loaded`` rows in one transaction: (rows, seconds) per item."""
+    """Insert items with their ``loaded`` rows in one transaction: (rows, seconds) per item.
+
+    On the fast path a worker thread inflates, checks and key-scans the next Hatch archives (up
+    to ``PREFETCH`` ahead, one plain member each on disk) while DuckDB inserts the current one.
+    """
     done = []
-    con.begin()
-    try:
-        for it in items:
-            t0 = time.perf_counter()
-            rows = _insert_file(con, it.cand, it.local, it.sha, started, settings, fast)
-            _log_row(con, it.cand, it.sha, "loaded", rows, None, started)
-            done.append((rows, time.perf_counter() - t0))
-        con.commit()
-    except BaseException:
-        _rollback(con)
-        raise
+    with (
+        tempfile.TemporaryDirectory(prefix="hatch-load-") as tmp,
+        ThreadPoolExecutor(1, thread_name_prefix="hatch-inflate") as pool,
+    ):
+        ahead: dict[int, Future[ingest_hatch.Member]] = {}
+        queued = 0
+        con.begin()
+        try:
+            for i, it in enumerate(items):
+                while fast and queued < min(i + 1 + PREFETCH, len(items)):
+                    if items[queued].cand.system == "hatch":
+                        dest = Path(tmp) / str(queued)
+                        ahead[queued] = _prepare_later(con, pool, items[queued], dest, settings)
+                    queued += 1
+                t0 = time.perf_counter()
+                if i in ahead:
+                    rows = _insert_prepared(con, it, ahead[i], started, settings)
+                    shutil.rmtree(Path(tmp) / str(i), ignore_errors=True)
+                else:
+                    rows = _insert_file(con, it.cand, it.local, it.sha, started, settings, fast)
+                _log_row(con, it.cand, it.sha, "loaded", rows, None, started)
+                done.append((rows, time.perf_counter() - t0))
+            con.commit()
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            _rollback(con)
+            raise
     return done
 
 

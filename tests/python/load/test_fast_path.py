@@ -146,3 +146,30 @@ def test_copies_in_one_run_load_once(kit, settings):
     copy.write_bytes(first.read_bytes())  # same bytes, another name: skipped
     summary = run_load(settings)
     assert summary.count("loaded") == 1 and summary.count("skipped") == 1
+
+
+def test_batch_routes_surprises_to_the_safe_path_in_place(kit, settings):
+    days = [f"conversation_items_2024-04-{d:02d}_2024-04-{d:02d}" for d in range(1, 6)]
+    texts = [LINES] * 5
+    texts[1] = LINES + json.dumps({"id": "late", "late_key": "v"}) + "\n"  # new key, last line
+    texts[3] = '{"id": "b1"}\n\n{"id": "b3"}\n'  # blank line: safe path keeps line numbers
+    for day, text in zip(days, texts, strict=True):
+        raw_zip(kit.hatch_dir("conversation_items") / f"{day}.zip", f"{day}.json", text.encode())
+    summary = run_load(settings)
+    assert summary.count("loaded") == 5 and not summary.failed
+    con = warehouse.connect_readonly(settings.warehouse_path)
+    got = con.execute(
+        "SELECT _file_name, _record_number, late_key FROM raw.hatch_conversation_items "
+        "WHERE id IN ('late', 'b1', 'b3') ORDER BY 1, 2"
+    ).fetchall()
+    counts = con.execute(
+        "SELECT count(*), count(DISTINCT (_file_name, _record_number)) "
+        "FROM raw.hatch_conversation_items"
+    ).fetchone()
+    con.close()
+    assert got == [
+        (f"{days[1]}.zip", 3001, "v"),
+        (f"{days[3]}.zip", 1, None),
+        (f"{days[3]}.zip", 3, None),
+    ]
+    assert counts == (4 * 3000 + 1 + 2, 4 * 3000 + 1 + 2)
