@@ -91,15 +91,51 @@ def _read_error(exc: duckdb.Error, file_name: str) -> DataError:
     return DataError(f"not valid JSON: {text}", file=file_name, line=line)
 
 
+def _max_object_bytes(path: Path, compression: str) -> int:
+    """The largest a top-level JSON value in the file can be: its uncompressed size (a gzip
+    trailer's ISIZE), at least 1 MiB and at most MAX_OBJECT_BYTES. DuckDB reserves buffers in
+    proportion, so sizing by the file keeps small files cheap under the loader's memory limit."""
+    size = path.stat().st_size
+    if compression == "gzip" and size >= 4:
+        with path.open("rb") as fh:
+            fh.seek(-4, 2)
+            size = max(size, int.from_bytes(fh.read(4), "little"))  # ISIZE is modulo 2**32
+    return min(max(size + 1, 1024**2), MAX_OBJECT_BYTES)
+
+
+def _ensure_memory(con: duckdb.DuckDBPyConnection, need: int) -> None:
+    """Raise the connection's memory_limit when a large document needs more than it allows."""
+    current = con.execute(
+        "SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'"
+    ).fetchone()
+    match = re.fullmatch(r"([\d.]+)\s*([KMGT]i?B|bytes)", current[0].strip()) if current else None
+    units = {
+        "bytes": 1,
+        "KiB": 2**10,
+        "MiB": 2**20,
+        "GiB": 2**30,
+        "TiB": 2**40,
+        "KB": 10**3,
+        "MB": 10**6,
+        "GB": 10**9,
+        "TB": 10**12,
+    }
+    if match and float(match[1]) * units[match[2]] >= need:
+        return
+    con.execute(f"SET memory_limit = '{need // 2**20 + 1}MiB'")
+
+
 def _stage_records(con: duckdb.DuckDBPyConnection, path: Path, compression: str) -> None:
     """Read the file into the temp table ``_STAGE`` (top_number, element, record_number, record)."""
+    max_object = _max_object_bytes(path, compression)
+    _ensure_memory(con, 3 * max_object + 64 * 2**20)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {_STAGE} AS
         WITH top AS (
             SELECT json AS v, ordinality AS top_number
             FROM read_json_objects(?, format = 'auto', compression = '{compression}',
-                                   maximum_object_size = {MAX_OBJECT_BYTES}) WITH ORDINALITY
+                                   maximum_object_size = {max_object}) WITH ORDINALITY
         ),
         kinds AS (
             SELECT top_number, v,
