@@ -257,12 +257,7 @@ class Bench:
             row.rows = self.raw_rows(run_dir / "warehouse.duckdb")
             row.seconds.append(s.seconds)
             row.rss.append(s.peak_rss_bytes)
-            if i == 0:
-                shutil.rmtree(keep, ignore_errors=True)
-                run_dir.rename(keep)
-            else:
-                shutil.rmtree(run_dir)
-        _ensure_document_tables(keep / "warehouse.duckdb")
+            _keep_first(i, run_dir, keep)
         return row, keep / "warehouse.duckdb"
 
     def step_dlt(self, lay: Layout) -> Row | None:
@@ -304,11 +299,7 @@ class Bench:
             s = self.build(f"build_{i}", run_dir)
             row.seconds.append(s.seconds)
             row.rss.append(s.peak_rss_bytes)
-            if i == 0:
-                shutil.rmtree(keep, ignore_errors=True)
-                run_dir.rename(keep)
-            else:
-                shutil.rmtree(run_dir)
+            _keep_first(i, run_dir, keep)
         return row, keep / "warehouse.duckdb"
 
     def step_incremental(self, lay: Layout, built: Path, full: Row) -> list[Row]:
@@ -334,11 +325,7 @@ class Bench:
             total.rows = new_rows
             total.seconds.append(s1.seconds + s2.seconds)
             total.rss.append(max(s1.peak_rss_bytes, s2.peak_rss_bytes))
-            if i == 0:
-                shutil.rmtree(keep, ignore_errors=True)
-                run_dir.rename(keep)
-            else:
-                shutil.rmtree(run_dir)
+            _keep_first(i, run_dir, keep)
         for row in (load, build, total):
             row.ratio, row.ratio_to = row.median_s / full.median_s, "x full build time"
         ratio = total.ratio or 0.0
@@ -478,8 +465,8 @@ class Bench:
             "",
             "- Rows are raw records (conversation items plus contact history versions) across all"
             " daily archives except the last day, which step 5 loads.",
-            "- The benchmark is about Hatch volumes: the leads / HueChat / Texter raw tables are"
-            " created empty (untimed) before dbt runs.",
+            "- The benchmark is about Hatch volumes: `load` creates the leads / HueChat / Texter"
+            " raw tables empty (no such files are landed).",
             "- The reference reads the members already extracted from the ZIPs (extraction"
             " untimed); `load` reads the ZIP archives themselves. dlt reads the same extracted"
             " NDJSON lines (parsed with `json.loads`).",
@@ -489,17 +476,13 @@ class Bench:
         return "\n".join(lines) + "\n"
 
 
-def _ensure_document_tables(db: Path) -> None:
-    """Empty HueChat / Texter / leads raw tables (untimed): the dbt project reads them."""
-    from loader import ingest_documents
-    from loader.schemas import DOCUMENT_TABLES
-
-    con = duckdb.connect(str(db))
-    try:
-        for system in DOCUMENT_TABLES:
-            ingest_documents.ensure_table(con, system)
-    finally:
-        con.close()
+def _keep_first(i: int, run_dir: Path, keep: Path) -> None:
+    """Keep the first repeat's run folder as ``keep`` (later steps start from it); drop the rest."""
+    if i == 0:
+        shutil.rmtree(keep, ignore_errors=True)
+        run_dir.rename(keep)
+    else:
+        shutil.rmtree(run_dir)
 
 
 def _link(src: Path, dest: Path) -> None:
