@@ -76,6 +76,14 @@ def dbt(
 
 START, SPLIT, END = date(2024, 3, 1), date(2024, 3, 20), date(2024, 3, 30)
 # this engineer's marts and their ancestors (other sources may have no raw tables here)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests taking ``mart`` run once per Hatch mart (one list, here)."""
+    if "mart" in metafunc.fixturenames:
+        metafunc.parametrize("mart", MARTS)
+
+
 SELECT = ["--select", *(f"+{m}" for m in MARTS), "--indirect-selection", "cautious"]
 
 
