@@ -34,6 +34,7 @@ from loader.config import Settings
 from loader.errors import ConfigError, DataError
 from loader.landing import LandingStore, sha256_file
 from loader.schemas import DOCUMENT_TABLES, HATCH_DATASETS, LOAD_LOG_TABLE, LOADER_SCHEMA
+from loader.sql import quote_literal
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +236,7 @@ def _sql_value(value: str | int | None) -> str:
     """A SQL literal for a log value."""
     if value is None:
         return "NULL"
-    return str(int(value)) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
+    return str(int(value)) if isinstance(value, int) else quote_literal(value)
 
 
 def _log_row(
@@ -501,7 +502,8 @@ def run_load(
 
 _BASELINE = """
 import json, sys, time, duckdb
-from loader.ingest_hatch import _columns_spec, _lit
+from loader.ingest_hatch import _columns_spec
+from loader.sql import quote_literal
 from loader.schemas import HATCH_COLUMNS
 members, db = json.loads(sys.argv[1]), sys.argv[2]
 con = duckdb.connect(db)
@@ -513,7 +515,7 @@ for key, paths in members.items():
     spec = _columns_spec(HATCH_COLUMNS[dataset])
     reader = "read_json" if ext == "json" else "read_csv"
     opts = "format='newline_delimited'" if ext == "json" else "header=true"
-    files = "[" + ", ".join(_lit(p) for p in paths) + "]"
+    files = "[" + ", ".join(quote_literal(p) for p in paths) + "]"
     src = f"{reader}({files}, {opts}, columns={spec})"
     con.execute(f"CREATE TABLE {dataset}_{ext} AS SELECT * FROM {src}")
 con.execute("CHECKPOINT")

@@ -45,6 +45,7 @@ from loader.schemas import (
     LINEAGE_COLUMNS,
     RAW_SCHEMA,
 )
+from loader.sql import quote_ident, quote_literal
 
 _NAME_RE = re.compile(
     r"^(?P<ds>[a-z_]+?)_(?P<start>\d{4}-\d{2}-\d{2})_(?P<end>\d{4}-\d{2}-\d{2})\.(?P<ext>[a-z]+)$"
@@ -288,18 +289,10 @@ def extract_member(
         yield inflate_archive(zip_path, file_name, max_bytes, Path(tmp), fast=fast)
 
 
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def ensure_table(con: duckdb.DuckDBPyConnection, dataset: str) -> list[str]:
     """Create ``raw.hatch_{dataset}`` when missing; return its column names."""
     cols = {**HATCH_COLUMNS[dataset], **HATCH_WINDOW_COLUMNS, **LINEAGE_COLUMNS}
-    body = ", ".join(f"{_ident(c)} {t}" for c, t in cols.items())
+    body = ", ".join(f"{quote_ident(c)} {t}" for c, t in cols.items())
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     con.execute(f"CREATE TABLE IF NOT EXISTS {HATCH_TABLES[dataset]} ({body})")
     # the result's description: ~5x cheaper than a duckdb_columns() query, once per file
@@ -308,7 +301,7 @@ def ensure_table(con: duckdb.DuckDBPyConnection, dataset: str) -> list[str]:
 
 
 def _json_source(path: Path) -> str:
-    return f"read_json_objects({_lit(str(path))}, format='newline_delimited')"
+    return f"read_json_objects({quote_literal(str(path))}, format='newline_delimited')"
 
 
 def _json_keys(con: duckdb.DuckDBPyConnection, member: Member) -> list[str]:
@@ -348,11 +341,13 @@ def _csv_header(member: Member) -> list[str]:
 
 
 def _columns_spec(columns: dict[str, str]) -> str:
-    return "{" + ", ".join(f"{_lit(c)}: {_lit(t)}" for c, t in columns.items()) + "}"
+    return (
+        "{" + ", ".join(f"{quote_literal(c)}: {quote_literal(t)}" for c, t in columns.items()) + "}"
+    )
 
 
 def _reader(member: Member, columns: dict[str, str]) -> str:
-    path, spec = _lit(str(member.path)), _columns_spec(columns)
+    path, spec = quote_literal(str(member.path)), _columns_spec(columns)
     if member.name.ext == "json":
         return f"read_json({path}, format='newline_delimited', records=true, columns={spec})"
     return (
@@ -381,14 +376,16 @@ def _add_drift_columns(
     have = {c.lower() for c in existing}
     for col in source:
         if col != _BLANK_KEY and col.lower() not in have:
-            con.execute(f"ALTER TABLE {HATCH_TABLES[dataset]} ADD COLUMN {_ident(col)} VARCHAR")
+            con.execute(
+                f"ALTER TABLE {HATCH_TABLES[dataset]} ADD COLUMN {quote_ident(col)} VARCHAR"
+            )
             have.add(col.lower())
     return existing if len(have) == len(existing) else ensure_table(con, dataset)
 
 
 def _insert_sql(member: Member, table_cols: list[str], source: dict[str, str]) -> str:
-    window = {"_export_start_date": _lit(str(member.name.start)) + "::DATE"}
-    window["_export_end_date"] = _lit(str(member.name.end)) + "::DATE"
+    window = {"_export_start_date": quote_literal(str(member.name.start)) + "::DATE"}
+    window["_export_end_date"] = quote_literal(str(member.name.end)) + "::DATE"
     lineage = {"_file_name": "?", "_file_sha256": "?", "_record_number": "rn"}
     lineage["_loaded_at"] = "?::TIMESTAMPTZ"
     by_lower = {c.lower(): c for c in source}
@@ -397,13 +394,13 @@ def _insert_sql(member: Member, table_cols: list[str], source: dict[str, str]) -
         if col in window or col in lineage:
             exprs.append((window | lineage)[col])
         elif col.lower() in by_lower:
-            exprs.append(_ident(by_lower[col.lower()]))
+            exprs.append(quote_ident(by_lower[col.lower()]))
         else:
             exprs.append("NULL")
-    where = f" WHERE {_ident(_BLANK_KEY)} IS NULL" if _BLANK_KEY in source else ""
+    where = f" WHERE {quote_ident(_BLANK_KEY)} IS NULL" if _BLANK_KEY in source else ""
     return (
         f"INSERT INTO {HATCH_TABLES[member.name.dataset]} "
-        f"({', '.join(_ident(c) for c in table_cols)}) SELECT {', '.join(exprs)} "
+        f"({', '.join(quote_ident(c) for c in table_cols)}) SELECT {', '.join(exprs)} "
         f"FROM (SELECT *, row_number() OVER () AS rn FROM {_reader(member, source)}){where}"
     )
 
@@ -439,7 +436,7 @@ def _drift_keys(con: duckdb.DuckDBPyConnection, member: Member) -> frozenset[str
     """Keys of any line outside the documented columns; FastPathSkip when unreadable."""
     keys = f"SELECT unnest(json_keys(json)) AS k FROM {_json_source(member.path)}"
     # literals, not a list parameter: DuckDB tries (and fails) to import pandas per list element
-    documented = ", ".join(map(_lit, HATCH_COLUMNS[member.name.dataset]))
+    documented = ", ".join(map(quote_literal, HATCH_COLUMNS[member.name.dataset]))
     try:
         rows = con.execute(f"SELECT DISTINCT k FROM ({keys}) WHERE k NOT IN ({documented})")
         return frozenset(k for (k,) in rows.fetchall())
@@ -552,17 +549,17 @@ def _first_bad_value(con: duckdb.DuckDBPyConnection, member: Member) -> tuple[in
     typed = {c: t for c, t in HATCH_COLUMNS[member.name.dataset].items() if t != "VARCHAR"}
     if member.name.ext == "json":
         src = f"(SELECT row_number() OVER () AS rn, json FROM {_json_source(member.path)})"
-        val = {c: f"(json ->> {_lit('$.' + json.dumps(c))})" for c in typed}
+        val = {c: f"(json ->> {quote_literal('$.' + json.dumps(c))})" for c in typed}
     else:
         header = _csv_header(member)
         typed = {c: t for c, t in typed.items() if c in header}
         all_text = dict.fromkeys(header, "VARCHAR")
         src = f"(SELECT row_number() OVER () AS rn, * FROM {_reader(member, all_text)})"
-        val = {c: _ident(c) for c in typed}
+        val = {c: quote_ident(c) for c in typed}
     if not typed:
         return None
     checks = " UNION ALL ".join(
-        f"SELECT {_lit(col)}, {_lit(kind)}, {val[col]} IS NOT NULL "
+        f"SELECT {quote_literal(col)}, {quote_literal(kind)}, {val[col]} IS NOT NULL "
         f"AND try_cast({val[col]} AS {kind}) IS NULL, {val[col]}"
         for col, kind in typed.items()
     )

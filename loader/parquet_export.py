@@ -18,6 +18,7 @@ import duckdb
 
 from loader import warehouse
 from loader.errors import ConfigError
+from loader.sql import quote_ident, quote_literal
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +35,6 @@ class ExportedMart:
     path: Path
     rows: int
     bytes: int
-
-
-def quote_ident(name: str) -> str:
-    """A SQL identifier in double quotes."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(value: str) -> str:
-    """A SQL string literal in single quotes."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 def open_published(path: Path) -> duckdb.DuckDBPyConnection:

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import duckdb
 
 from loader.schemas import HATCH_COLUMNS, HATCH_DATASETS
+from loader.sql import quote_literal
 
 SCHEMA = "sample"
 Fmt = Literal["json", "csv"]
@@ -190,12 +191,8 @@ STATUS_PATHS = {
 }
 
 
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _list(values: Sequence[str]) -> str:
-    return "[" + ", ".join(_lit(v) for v in values) + "]"
+    return "[" + ", ".join(quote_literal(v) for v in values) + "]"
 
 
 def _pick(values: Sequence[str], rnd: str) -> str:
@@ -383,7 +380,7 @@ def _build_contact_history(con: duckdb.DuckDBPyConnection, end: date) -> None:
 
 def _status_case(col: str) -> str:
     """SQL CASE mapping a final status key to its provider status path (a list)."""
-    whens = " ".join(f"WHEN {_lit(k)} THEN {_list(v)}" for k, v in STATUS_PATHS.items())
+    whens = " ".join(f"WHEN {quote_literal(k)} THEN {_list(v)}" for k, v in STATUS_PATHS.items())
     return f"CASE {col} {whens} END"
 
 
