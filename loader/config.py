@@ -51,6 +51,7 @@ class Settings:
     max_retries: int = 5
     max_member_bytes: int = 2 * 1024**3
     memory_limit: str = "400MB"
+    load_lanes: int = 0  # concurrent insert transactions; 0: one per core (at most 8)
 
     ENV: ClassVar[dict[str, str]] = {
         "api_key": "HATCH_API_KEY",
@@ -66,6 +67,7 @@ class Settings:
         "max_retries": "HATCH_MAX_RETRIES",
         "max_member_bytes": "LOADER_MAX_MEMBER_BYTES",
         "memory_limit": "LOADER_MEMORY_LIMIT",
+        "load_lanes": "LOADER_LANES",
     }
 
     @property

@@ -1,14 +1,15 @@
-"""``load`` orchestration: discovery, exactly-once, batched transactions, the load log.
+"""``load`` orchestration: discovery, exactly-once, transactions, the load log.
 
 Every file is identified by the sha256 of its bytes. A file whose sha256 has a ``loaded`` row in
-``loader.load_log`` is skipped. Files are inserted in batches (up to ``BATCH_FILES`` files or
-``BATCH_BYTES`` bytes): one DuckDB transaction holds the batch's rows and its ``loaded`` log rows.
-When anything in a batch fails, the batch is rolled back and its files are loaded again one per
-transaction, so a bad file fails alone: its ``failed`` row (with the reason) is written in its own
-transaction, and a file is always loaded whole or not at all. Hatch archives take the fast path of
-:mod:`loader.ingest_hatch` first and its safe path when the fast one misses. All of it happens on a
-:func:`loader.warehouse.writer` working copy, published atomically at the end, so a killed process
-leaves the published warehouse untouched.
+``loader.load_log`` is skipped. Hatch archives go through the insert lanes (:mod:`loader.lanes`):
+each lane's transaction holds its archives' rows and their ``loaded`` log rows, committed every
+``LANE_BYTES`` of member data. An archive that fails in a lane is loaded again alone
+(:func:`load_one`: the fast path, then the safe one of :mod:`loader.ingest_hatch`), so a bad file
+fails alone: its ``failed`` row (with the reason) is written in its own transaction, and a file is
+always loaded whole or not at all. Document files (leads, HueChat, Texter) load in one transaction
+per batch, one by one when the batch fails. All of it happens on a :func:`loader.warehouse.writer`
+working copy, published atomically at the end, so a killed process leaves the published warehouse
+untouched.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
+import os
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -29,7 +30,7 @@ from pathlib import Path
 import duckdb
 import fsspec
 
-from loader import ingest_hatch, warehouse
+from loader import ingest_hatch, lanes, warehouse
 from loader.config import Settings
 from loader.errors import ConfigError, DataError
 from loader.landing import LandingStore, sha256_file
@@ -59,9 +60,12 @@ CREATE TABLE IF NOT EXISTS {LOAD_LOG_TABLE} (
 
 LocalOpener = Callable[[], AbstractContextManager[Path]]
 
-BATCH_FILES = 32  # files per transaction
-BATCH_BYTES = 256 << 20  # file bytes (as stored) per transaction
-PREFETCH = 2  # archives inflated ahead of the insert (fast path)
+BATCH_FILES = 256  # files opened (fetched, for remote stores) and hashed at a time
+BATCH_BYTES = 1 << 30  # file bytes (as stored) opened at a time
+LANE_BYTES = 1 << 30  # member bytes a lane inserts per transaction (a commit costs a checkpoint)
+MAX_LANES = 8  # lanes when LOADER_LANES is 0 (auto): one per core, at most this many
+# every connection that inserts: statements stay on their lane's thread (see loader.lanes)
+SESSION_SETUP = ("SET TimeZone='UTC'", "SET threads=1")
 
 
 @dataclass(frozen=True)
@@ -270,87 +274,28 @@ class _Item:
     cand: Candidate
     local: Path
     sha: str
+    settings: Settings
 
 
 _FAILURES = (DataError, duckdb.Error, OSError, UnicodeError)
 
 
-def _insert_prepared(
-    con: duckdb.DuckDBPyConnection,
-    it: _Item,
-    member: Future[ingest_hatch.Member],
-    loaded_at: datetime,
-    settings: Settings,
-) -> int:
-    """Insert a fast-path member; a miss found before any write takes the safe path in place."""
-    try:
-        return ingest_hatch.load_member(
-            con, member.result(), file_name=it.cand.file_name, sha256=it.sha, loaded_at=loaded_at
-        )
-    except ingest_hatch.FastPathSkip as skip:
-        log.debug("%s: safe path (%s)", it.cand.file_name, skip)
-        return _insert_file(con, it.cand, it.local, it.sha, loaded_at, settings, fast=False)
-
-
-def _prepare_later(
-    con: duckdb.DuckDBPyConnection,
-    pool: ThreadPoolExecutor,
-    it: _Item,
-    dest: Path,
-    settings: Settings,
-) -> Future[ingest_hatch.Member]:
-    """Inflate, check and key-scan one archive into ``dest`` on the worker thread."""
-    dest.mkdir()
-    return pool.submit(
-        ingest_hatch.prepare_archive,
-        con.cursor(),
-        it.local,
-        it.cand.file_name,
-        settings.max_member_bytes,
-        dest,
-    )
-
-
-def _transaction(
-    con: duckdb.DuckDBPyConnection,
-    items: Sequence[_Item],
-    started: datetime,
-    settings: Settings,
-    fast: bool,
+def _in_transaction(
+    con: duckdb.DuckDBPyConnection, items: Sequence[_Item], loaded_at: datetime, fast: bool
 ) -> list[tuple[int, float]]:
-    """Insert items with their ``loaded`` rows in one transaction: (rows, seconds) per item.
-
-    On the fast path a worker thread inflates, checks and key-scans the next Hatch archives (up
-    to ``PREFETCH`` ahead, one plain member each on disk) while DuckDB inserts the current one.
-    """
+    """Insert items with their ``loaded`` rows in one transaction: (rows, seconds) per item."""
     done = []
-    with (
-        tempfile.TemporaryDirectory(prefix="hatch-load-") as tmp,
-        ThreadPoolExecutor(1, thread_name_prefix="hatch-inflate") as pool,
-    ):
-        ahead: dict[int, Future[ingest_hatch.Member]] = {}
-        queued = 0
-        con.begin()
-        try:
-            for i, it in enumerate(items):
-                while fast and queued < min(i + 1 + PREFETCH, len(items)):
-                    if items[queued].cand.system == "hatch":
-                        dest = Path(tmp) / str(queued)
-                        ahead[queued] = _prepare_later(con, pool, items[queued], dest, settings)
-                    queued += 1
-                t0 = time.perf_counter()
-                if i in ahead:
-                    rows = _insert_prepared(con, it, ahead[i], started, settings)
-                    shutil.rmtree(Path(tmp) / str(i), ignore_errors=True)
-                else:
-                    rows = _insert_file(con, it.cand, it.local, it.sha, started, settings, fast)
-                _log_row(con, it.cand, it.sha, "loaded", rows, None, started)
-                done.append((rows, time.perf_counter() - t0))
-            con.commit()
-        except BaseException:
-            pool.shutdown(cancel_futures=True)
-            _rollback(con)
-            raise
+    con.begin()
+    try:
+        for it in items:
+            t0 = time.perf_counter()
+            rows = _insert_file(con, it.cand, it.local, it.sha, loaded_at, it.settings, fast)
+            _log_row(con, it.cand, it.sha, "loaded", rows, None, loaded_at)
+            done.append((rows, time.perf_counter() - t0))
+        con.commit()
+    except BaseException:
+        _rollback(con)
+        raise
     return done
 
 
@@ -361,40 +306,102 @@ def _loaded(item: _Item, rows: int, seconds: float) -> FileResult:
     return result
 
 
-def load_one(
-    con: duckdb.DuckDBPyConnection, cand: Candidate, local: Path, sha: str, settings: Settings
-) -> FileResult:
-    """Load one file in one transaction with its log row; a failure is rolled back and logged."""
-    started, item = _now(), _Item(cand, local, sha)
+def load_one(con: duckdb.DuckDBPyConnection, item: _Item, loaded_at: datetime) -> FileResult:
+    """Load one file in one transaction with its log row; a failure is rolled back and logged.
+
+    The fast path first; when it misses, the safe path (drift columns, line-precise errors).
+    """
+    cand = item.cand
     try:
         try:
-            ((rows, secs),) = _transaction(con, [item], started, settings, fast=True)
+            ((rows, secs),) = _in_transaction(con, [item], loaded_at, fast=True)
         except ingest_hatch.FastPathMiss as miss:
             log.debug("%s: safe path (%s)", cand.file_name, miss)
-            ((rows, secs),) = _transaction(con, [item], started, settings, fast=False)
+            ((rows, secs),) = _in_transaction(con, [item], loaded_at, fast=False)
     except _FAILURES as exc:
         error = str(exc) if isinstance(exc, DataError) else f"{cand.file_name}: {exc}"
         con.begin()
-        _log_row(con, cand, sha, "failed", 0, error, started)
+        _log_row(con, cand, item.sha, "failed", 0, error, loaded_at)
         con.commit()
         log.error("failed %s", error)
         return FileResult(cand.file_name, cand.system, cand.dataset, "failed", error=error)
     return _loaded(item, rows, secs)
 
 
-def load_batch(
-    con: duckdb.DuckDBPyConnection, items: Sequence[_Item], settings: Settings
+def _load_serial(
+    con: duckdb.DuckDBPyConnection, items: Sequence[_Item], loaded_at: datetime
 ) -> list[FileResult]:
     """Load items in one transaction; if anything fails, roll back and load them one by one."""
     if len(items) == 1:
-        it = items[0]
-        return [load_one(con, it.cand, it.local, it.sha, settings)]
+        return [load_one(con, items[0], loaded_at)]
     try:
-        done = _transaction(con, items, _now(), settings, fast=True)
+        done = _in_transaction(con, items, loaded_at, fast=True)
     except (*_FAILURES, ingest_hatch.FastPathMiss) as exc:
         log.debug("batch of %d rolled back (%s): one file at a time", len(items), exc)
-        return [load_one(con, it.cand, it.local, it.sha, settings) for it in items]
+        return [load_one(con, it, loaded_at) for it in items]
     return [_loaded(it, rows, secs) for it, (rows, secs) in zip(items, done, strict=True)]
+
+
+def _lanes_for(settings: Settings, count: int) -> int:
+    wanted = settings.load_lanes or min(os.cpu_count() or 1, MAX_LANES)
+    return max(1, min(wanted, count))
+
+
+def _load_hatch(
+    con: duckdb.DuckDBPyConnection, items: Sequence[_Item], loaded_at: datetime
+) -> list[FileResult]:
+    """Load Hatch archives through the insert lanes (:mod:`loader.lanes`).
+
+    An archive that fails in a lane is loaded alone afterwards (``load_one``: the safe path adds
+    drift columns and names the bad line); archives rolled back with it go through the lanes again.
+    """
+    results: dict[int, FileResult] = {}
+
+    def prepare(i: int, folder: Path) -> ingest_hatch.Member:
+        it = items[i]
+        return ingest_hatch.prepare_archive(
+            it.local, it.cand.file_name, it.settings.max_member_bytes, folder
+        )
+
+    def insert(cur: duckdb.DuckDBPyConnection, i: int, member: ingest_hatch.Member) -> int:
+        it = items[i]
+        rows = ingest_hatch.load_member(
+            cur, member, file_name=it.cand.file_name, sha256=it.sha, loaded_at=loaded_at
+        )
+        _log_row(cur, it.cand, it.sha, "loaded", rows, None, loaded_at)
+        return rows
+
+    pending = list(range(len(items)))
+    while len(pending) > 1:
+        outcome = lanes.run(
+            con,
+            pending,
+            prepare,
+            insert,
+            lanes=_lanes_for(items[0].settings, len(pending)),
+            lane_bytes=LANE_BYTES,
+            setup=SESSION_SETUP,
+        )
+        for i, (rows, secs) in outcome.loaded.items():
+            results[i] = _loaded(items[i], rows, secs)
+        for i in sorted(outcome.offenders):
+            results[i] = load_one(con, items[i], loaded_at)
+        pending = sorted(outcome.collateral)
+    for i in pending:
+        results[i] = load_one(con, items[i], loaded_at)
+    return [results[i] for i in range(len(items))]
+
+
+def load_batch(
+    con: duckdb.DuckDBPyConnection, items: Sequence[_Item], loaded_at: datetime
+) -> list[FileResult]:
+    """Load items (no two with the same sha256): Hatch archives in lanes, documents serially."""
+    hatch = [it for it in items if it.cand.system == "hatch"]
+    other = [it for it in items if it.cand.system != "hatch"]
+    done = dict(zip(map(id, hatch), _load_hatch(con, hatch, loaded_at), strict=True))
+    if other:
+        done.update(zip(map(id, other), _load_serial(con, other, loaded_at), strict=True))
+    return [done[id(it)] for it in items]
 
 
 def _batches(candidates: Sequence[Candidate]) -> Iterator[list[Candidate]]:
@@ -413,8 +420,9 @@ def _load_group(
     group: Sequence[Candidate],
     done: set[str],
     settings: Settings,
+    loaded_at: datetime,
 ) -> list[FileResult]:
-    """Open, hash and load a group of candidates, in transactions of at most BATCH_BYTES."""
+    """Open, hash and load a group of candidates, in batches of at most BATCH_BYTES."""
     results: list[FileResult] = []
     with contextlib.ExitStack() as stack:
         items: list[_Item] = []
@@ -422,24 +430,24 @@ def _load_group(
             local = stack.enter_context(cand.open_local())
             sha = sha256_file(local)
             if any(it.sha == sha for it in items):  # a copy: decide after the first one
-                results += _flush(con, items, done, settings)
+                results += _flush(con, items, done, loaded_at)
                 items = []
             if sha in done:
                 log.debug("skipping %s: already loaded", cand.file_name)
                 results.append(FileResult(cand.file_name, cand.system, cand.dataset, "skipped"))
                 continue
-            items.append(_Item(cand, local, sha))
+            items.append(_Item(cand, local, sha, settings))
             if sum(it.local.stat().st_size for it in items) >= BATCH_BYTES:
-                results += _flush(con, items, done, settings)
+                results += _flush(con, items, done, loaded_at)
                 items = []
-        results += _flush(con, items, done, settings)
+        results += _flush(con, items, done, loaded_at)
     return results
 
 
 def _flush(
-    con: duckdb.DuckDBPyConnection, items: list[_Item], done: set[str], settings: Settings
+    con: duckdb.DuckDBPyConnection, items: list[_Item], done: set[str], loaded_at: datetime
 ) -> list[FileResult]:
-    results = load_batch(con, items, settings) if items else []
+    results = load_batch(con, items, loaded_at) if items else []
     done.update(it.sha for res, it in zip(results, items, strict=True) if res.status == "loaded")
     return results
 
@@ -465,11 +473,14 @@ def load_candidates(
         # DuckDB caches written blocks up to 80% of RAM by default; a bounded buffer pool keeps
         # a long backfill's footprint flat (it evicts or spills, it does not fail).
         con.execute(f"SET memory_limit = '{settings.memory_limit}'")
+        for statement in SESSION_SETUP:
+            con.execute(statement)
         ensure_load_log(con)
         ensure_raw_tables(con)
         done = loaded_hashes(con)
+        loaded_at = _now()  # one _loaded_at per run: lanes must not decide dedup tie-breaks
         for group in _batches(candidates):
-            summary.results += _load_group(con, group, done, settings)
+            summary.results += _load_group(con, group, done, settings, loaded_at)
     finally:
         con.close()
     return summary

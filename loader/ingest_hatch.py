@@ -1,40 +1,39 @@
 """One Hatch export archive -> ``raw.hatch_{data_source}``, with DuckDB's own readers.
 
-Loaded with one ``INSERT ... SELECT`` from ``read_json`` / ``read_csv`` with explicit column
-types; the caller owns the transaction. Two ways to get the member to DuckDB:
+Loaded with one ``INSERT ... SELECT`` from ``read_json`` / ``read_csv``; the caller owns the
+transaction. ``_record_number`` is the record's position in the member: the n-th JSON object (blank
+lines are not records) or the n-th CSV data row. Two ways to get the member to DuckDB:
 
-- fast (``fast=True``, deflate members; :func:`inflate_archive`): Python inflates the stream once
-  into a plain file (zlib releases the GIL, so the caller can inflate the next archive while DuckDB
-  inserts this one), checking the CRC-32, completeness, the size limit and blank lines on the way.
-  DuckDB then reads the plain file on all its threads. For JSON, the keys of every line
-  (``json_keys``) are scanned on a separate cursor before the insert, which reads the documented
-  columns plus the table's known drift columns. A blank line or new key raises
-  :class:`FastPathSkip` before anything is written (the caller's transaction is intact: load this
-  archive with ``fast=False`` in it); a failed insert raises :class:`FastPathMiss` (roll back and
-  load it again with ``fast=False``).
+- fast (``fast=True``, deflate members; :func:`inflate_archive`): the deflate stream is inflated
+  once by ISA-L (``isal``, which computes the CRC-32 on the way and releases the GIL, so the caller
+  can inflate the next archive while DuckDB inserts this one) into a plain file, checking the CRC,
+  completeness and the size limit. JSON is then read with DuckDB's auto-detection run on a one-line
+  *schema file* (every documented and known drift column, all text) placed before the member, and
+  cast to the documented types in SQL: in that mode DuckDB itself rejects a line with a key it does
+  not know, so schema drift costs no extra pass. Any surprise raises :class:`FastPathMiss` (roll
+  back, load the archive with ``fast=False``); :class:`FastPathSkip` when nothing was written yet.
 - safe (``fast=False``, or stored members): the member is stream-extracted to a plain temporary
-  file (size limit checked during the copy, blank NDJSON lines replaced by a marker so record
-  numbers stay line numbers), keys are scanned first, and errors are diagnosed to the line.
+  file (size limit checked during the copy), its keys are scanned first (new ones become VARCHAR
+  columns), it is read with explicit column types, and errors are diagnosed to the line.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
-import dataclasses
 import io
 import json
 import re
 import struct
 import tempfile
 import zipfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+from isal import igzip_lib
 
 from loader.errors import DataError
 from loader.schemas import (
@@ -51,13 +50,8 @@ _NAME_RE = re.compile(
     r"^(?P<ds>[a-z_]+?)_(?P<start>\d{4}-\d{2}-\d{2})_(?P<end>\d{4}-\d{2}-\d{2})\.(?P<ext>[a-z]+)$"
 )
 _CHUNK = 1 << 20
-# A blank line in NDJSON is replaced by this object so row numbers stay line numbers.
-_BLANK_KEY = "__hatch_loader_blank_line__"
-_BLANK_LINE = ('{"' + _BLANK_KEY + '":true}').encode()
-_BLANK_RE = re.compile(rb"(?m)^[ \t\r]*\n")
-_BLANK_HINTS = (b"\n\n", b"\n\r\n", b"\n ", b"\n\t")
-# fast path: a line starting with blank space (or a blank line) sends the file to the safe path
-_STREAM_HINT_RE = re.compile(rb"\n[ \t\r\n]")
+_RN = "__hatch_loader_record__"  # the record-number column of the insert's inner select
+_SCHEMA_FILE = "__hatch_loader_schema__.json"  # the fast path's one-line schema, beside the member
 # a row must name these columns (a CSV header without them is not an export header)
 REQUIRED_COLUMNS = {"contact_history": ("contact_history_id",), "conversation_items": ("id",)}
 
@@ -129,7 +123,6 @@ class Member:
     name: ExportName
     where: str  # "archive.zip (member.json)", used in error messages
     stream: Deflated | None = None  # set when ``path`` was inflated and checked (fast path)
-    drift: frozenset[str] | None = None  # keys outside the documented columns, when scanned
 
 
 def _check_member(archive: ExportName, info: zipfile.ZipInfo, file_name: str) -> ExportName:
@@ -153,28 +146,14 @@ def _check_member(archive: ExportName, info: zipfile.ZipInfo, file_name: str) ->
     return member
 
 
-def _copy_member(
-    src: zipfile.ZipExtFile, dst_path: Path, limit: int, where: str, fix: bool
-) -> None:
-    copied, carry = 0, b""
+def _copy_member(src: zipfile.ZipExtFile, dst_path: Path, limit: int, where: str) -> None:
+    copied = 0
     with dst_path.open("wb") as dst:
         while chunk := src.read(_CHUNK):
             copied += len(chunk)
             if copied > limit:
                 raise DataError(f"member is larger than the limit of {limit} bytes", where)
-            if fix:
-                chunk, carry = _mark_blank_lines(carry + chunk, copied == len(chunk))
             dst.write(chunk)
-        dst.write(carry)
-
-
-def _mark_blank_lines(buf: bytes, first: bool) -> tuple[bytes, bytes]:
-    """Replace blank NDJSON lines by a marker object; returns (complete lines, remainder)."""
-    cut = buf.rfind(b"\n") + 1
-    done, rest = buf[:cut], buf[cut:]
-    if (first and done[:1] in (b"\n", b"\r", b" ", b"\t")) or any(h in done for h in _BLANK_HINTS):
-        done = _BLANK_RE.sub(_BLANK_LINE + b"\n", done)
-    return done, rest
 
 
 def _data_offset(fh: io.BufferedReader, info: zipfile.ZipInfo, where: str) -> int:
@@ -193,44 +172,38 @@ def _deflated(zip_path: Path, info: zipfile.ZipInfo, where: str, limit: int) -> 
     return Deflated(zip_path, offset, info.compress_size, info.CRC, info.file_size, limit, where)
 
 
-def verify_stream(stream: Deflated, json_lines: bool, out: Path | None = None) -> bool:
-    """Inflate (bounded chunks, written to ``out`` when given); check CRC-32, completeness, size.
+def inflate_stream(stream: Deflated, out: Path) -> None:
+    """Inflate the member into ``out`` in bounded chunks; check CRC-32, completeness and size.
 
-    Returns True when NDJSON holds a blank (or space-led) line. Raises DataError otherwise.
+    ISA-L's raw-deflate decompressor with the gzip flag computes the CRC while it inflates.
     """
-    inflater, crc, size, blank, tail = zlib.decompressobj(-15), 0, 0, False, b"\n"
-    with contextlib.ExitStack() as files:
-        fh = files.enter_context(stream.zip_path.open("rb"))
-        dst = files.enter_context(out.open("wb")) if out else None
+    inflater = igzip_lib.IgzipDecompressor(flag=igzip_lib.DECOMP_GZIP_NO_HDR)
+    size, left = 0, stream.length
+    with stream.zip_path.open("rb") as fh, out.open("wb") as dst:
         fh.seek(stream.offset)
-        left = stream.length
         while not inflater.eof:
-            data = inflater.unconsumed_tail
-            if not data and left:
+            data = b""
+            if inflater.needs_input:
+                if not left:
+                    break
                 data = fh.read(min(left, _CHUNK))
                 left -= len(data)
-            if not data:
-                break
-            chunk = inflater.decompress(data, 4 * _CHUNK)
+                if not data:
+                    break
+            try:
+                chunk = inflater.decompress(data, 4 * _CHUNK)
+            except igzip_lib.IsalError as exc:
+                raise DataError(f"cannot extract member: {exc}", stream.where) from None
             size += len(chunk)
             if size > stream.limit:
                 raise DataError(
                     f"member is larger than the limit of {stream.limit} bytes", stream.where
                 )
-            crc = zlib.crc32(chunk, crc)
-            if json_lines and not blank and chunk:
-                # one regex pass per chunk; the hint is 2 bytes, so 1 byte of tail covers a seam
-                blank = bool(
-                    _STREAM_HINT_RE.search(tail + chunk[:1]) or _STREAM_HINT_RE.search(chunk)
-                )
-                tail = chunk[-1:]
-            if dst is not None:
-                dst.write(chunk)
+            dst.write(chunk)
     if not inflater.eof:
         raise DataError("cannot extract member: compressed data is truncated", stream.where)
-    if crc != stream.crc or size != stream.size:
+    if inflater.crc != stream.crc or size != stream.size:
         raise DataError("cannot extract member: bad CRC-32 or size", stream.where)
-    return blank
 
 
 def _member_info(zf: zipfile.ZipFile, file_name: str) -> zipfile.ZipInfo:
@@ -245,8 +218,8 @@ def inflate_archive(
 ) -> Member:
     """Validate the archive and write its only member into the folder ``dest``.
 
-    With ``fast``, a deflate member is inflated and checked by :func:`verify_stream` (raising
-    :class:`FastPathSkip` on a blank NDJSON line); otherwise it takes the safe extraction.
+    With ``fast``, a deflate member is inflated and checked by :func:`inflate_stream`;
+    otherwise (or for a stored member) it takes the safe extraction.
     """
     archive = parse_name(file_name, ("zip",))
     try:
@@ -264,12 +237,11 @@ def inflate_archive(
         out = dest / info.filename
         if fast and info.compress_type == zipfile.ZIP_DEFLATED:
             stream = _deflated(zip_path, info, where, max_bytes)
-            if verify_stream(stream, member.ext == "json", out):
-                raise FastPathSkip("blank lines")
+            inflate_stream(stream, out)
             return Member(out, member, where, stream)
         try:
             with zf.open(info) as src:
-                _copy_member(src, out, max_bytes, where, fix=member.ext == "json")
+                _copy_member(src, out, max_bytes, where)
         except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError) as exc:
             raise DataError(f"cannot extract member: {exc}", where) from None
         return Member(out, member, where)
@@ -295,6 +267,11 @@ def ensure_table(con: duckdb.DuckDBPyConnection, dataset: str) -> list[str]:
     body = ", ".join(f"{quote_ident(c)} {t}" for c, t in cols.items())
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     con.execute(f"CREATE TABLE IF NOT EXISTS {HATCH_TABLES[dataset]} ({body})")
+    return table_columns(con, dataset)
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, dataset: str) -> list[str]:
+    """The column names of ``raw.hatch_{dataset}`` (which must exist)."""
     # the result's description: ~5x cheaper than a duckdb_columns() query, once per file
     described = con.execute(f"SELECT * FROM {HATCH_TABLES[dataset]} LIMIT 0").description
     return [d[0] for d in described or ()]
@@ -306,7 +283,7 @@ def _json_source(path: Path) -> str:
 
 def _json_keys(con: duckdb.DuckDBPyConnection, member: Member) -> list[str]:
     """Top-level keys that are not documented columns, in order of first appearance."""
-    known = [*HATCH_COLUMNS[member.name.dataset], _BLANK_KEY]
+    known = list(HATCH_COLUMNS[member.name.dataset])
     keys = f"SELECT unnest(json_keys(json)) AS k FROM {_json_source(member.path)}"
     drift = {
         r[0]
@@ -361,8 +338,7 @@ def _source_columns(con: duckdb.DuckDBPyConnection, member: Member) -> dict[str,
     """Column name -> type as the reader must see them; None for an empty member."""
     typed = HATCH_COLUMNS[member.name.dataset]
     if member.name.ext == "json":
-        drift = _json_keys(con, member)
-        return {**typed, **dict.fromkeys(drift, "VARCHAR"), _BLANK_KEY: "BOOLEAN"}
+        return {**typed, **dict.fromkeys(_json_keys(con, member), "VARCHAR")}
     header = _csv_header(member)
     if not header:
         return None
@@ -375,7 +351,7 @@ def _add_drift_columns(
     """Add the source's columns the table lacks; return the table's columns."""
     have = {c.lower() for c in existing}
     for col in source:
-        if col != _BLANK_KEY and col.lower() not in have:
+        if col.lower() not in have:
             con.execute(
                 f"ALTER TABLE {HATCH_TABLES[dataset]} ADD COLUMN {quote_ident(col)} VARCHAR"
             )
@@ -383,25 +359,34 @@ def _add_drift_columns(
     return existing if len(have) == len(existing) else ensure_table(con, dataset)
 
 
-def _insert_sql(member: Member, table_cols: list[str], source: dict[str, str]) -> str:
+def _insert_sql(
+    member: Member,
+    table_cols: list[str],
+    values: dict[str, str],
+    reader: str,
+    skip: int = 0,
+) -> str:
+    """``INSERT`` of the reader's rows; ``values`` maps source columns to SQL expressions.
+
+    The first ``skip`` rows of the reader (the fast path's schema line) are not records.
+    """
+    rn = quote_ident(_RN)
     window = {"_export_start_date": quote_literal(str(member.name.start)) + "::DATE"}
     window["_export_end_date"] = quote_literal(str(member.name.end)) + "::DATE"
-    lineage = {"_file_name": "?", "_file_sha256": "?", "_record_number": "rn"}
+    lineage = {"_file_name": "?", "_file_sha256": "?", "_record_number": f"{rn} - {skip}"}
     lineage["_loaded_at"] = "?::TIMESTAMPTZ"
-    by_lower = {c.lower(): c for c in source}
+    by_lower = {c.lower(): expr for c, expr in values.items()}
     exprs = []
     for col in table_cols:
         if col in window or col in lineage:
             exprs.append((window | lineage)[col])
-        elif col.lower() in by_lower:
-            exprs.append(quote_ident(by_lower[col.lower()]))
         else:
-            exprs.append("NULL")
-    where = f" WHERE {quote_ident(_BLANK_KEY)} IS NULL" if _BLANK_KEY in source else ""
+            exprs.append(by_lower.get(col.lower(), "NULL"))
+    where = f" WHERE {rn} > {skip}" if skip else ""
     return (
         f"INSERT INTO {HATCH_TABLES[member.name.dataset]} "
         f"({', '.join(quote_ident(c) for c in table_cols)}) SELECT {', '.join(exprs)} "
-        f"FROM (SELECT *, row_number() OVER () AS rn FROM {_reader(member, source)}){where}"
+        f"FROM (SELECT *, row_number() OVER () AS {rn} FROM {reader}){where}"
     )
 
 
@@ -426,67 +411,78 @@ def load_member(
             return 0
         _add_drift_columns(con, dataset, existing, source)
         cols = ensure_table(con, dataset)
-        row = con.execute(_insert_sql(member, cols, source), params).fetchone()
+        values = {c: quote_ident(c) for c in source}
+        row = con.execute(_insert_sql(member, cols, values, _reader(member, source)), params)
+        counted = row.fetchone()
     except duckdb.Error as exc:
         raise _diagnose(con, member, exc) from None
-    return int(row[0]) if row else 0
+    return int(counted[0]) if counted else 0
 
 
-def _drift_keys(con: duckdb.DuckDBPyConnection, member: Member) -> frozenset[str]:
-    """Keys of any line outside the documented columns; FastPathSkip when unreadable."""
-    keys = f"SELECT unnest(json_keys(json)) AS k FROM {_json_source(member.path)}"
-    # literals, not a list parameter: DuckDB tries (and fails) to import pandas per list element
-    documented = ", ".join(map(quote_literal, HATCH_COLUMNS[member.name.dataset]))
-    try:
-        rows = con.execute(f"SELECT DISTINCT k FROM ({keys}) WHERE k NOT IN ({documented})")
-        return frozenset(k for (k,) in rows.fetchall())
-    except duckdb.Error:
-        raise FastPathSkip("keys unreadable here: the safe path explains it") from None
+def prepare_archive(zip_path: Path, file_name: str, max_bytes: int, dest: Path) -> Member:
+    """:func:`inflate_archive` with ``fast`` into ``dest`` (meant for a worker thread)."""
+    return inflate_archive(zip_path, file_name, max_bytes, dest, fast=True)
 
 
-def prepare_archive(
-    cursor: duckdb.DuckDBPyConnection, zip_path: Path, file_name: str, max_bytes: int, dest: Path
-) -> Member:
-    """:func:`inflate_archive` with ``fast``, then (JSON) the drift-key scan on ``cursor``.
+def _cast(column: str, kind: str) -> str:
+    ident = quote_ident(column)
+    return ident if kind == "VARCHAR" else f"CAST({ident} AS {kind})"
 
-    Meant for a worker thread; ``cursor`` (its own DuckDB connection) is closed here.
+
+def _fast_json(member: Member, existing: list[str]) -> tuple[dict[str, str], str]:
+    """Values and reader of the fast JSON insert: auto-detection on a schema line, then casts.
+
+    The schema line names every documented column and the table's drift columns, each with a
+    text value, so DuckDB detects them all as VARCHAR; with auto-detection on (and every column
+    read), DuckDB's reader fails on a key it has not seen instead of dropping it.
     """
-    with contextlib.closing(cursor):
-        member = inflate_archive(zip_path, file_name, max_bytes, dest, fast=True)
-        if member.stream is not None and member.name.ext == "json":
-            member = dataclasses.replace(member, drift=_drift_keys(cursor, member))
-    return member
-
-
-def _fast_source(member: Member, existing: list[str]) -> dict[str, str] | None:
     typed = HATCH_COLUMNS[member.name.dataset]
-    if member.name.ext == "json":
-        fixed = {*typed, *HATCH_WINDOW_COLUMNS, *LINEAGE_COLUMNS}
-        return {**typed, **{c: "VARCHAR" for c in existing if c not in fixed}}
+    fixed = {*typed, *HATCH_WINDOW_COLUMNS, *LINEAGE_COLUMNS}
+    columns = {**typed, **{c: "VARCHAR" for c in existing if c not in fixed}}
+    schema = member.path.with_name(_SCHEMA_FILE)
+    schema.write_text(json.dumps(dict.fromkeys(columns, "-")) + "\n", encoding="utf-8")
+    files = f"[{quote_literal(str(schema))}, {quote_literal(str(member.path))}]"
+    reader = (
+        f"read_json({files}, format='newline_delimited', records=true, sample_size=1, "
+        "maximum_sample_files=1, map_inference_threshold=-1)"
+    )
+    return {c: _cast(c, t) for c, t in columns.items()}, reader
+
+
+def _fast_csv(member: Member, existing: list[str]) -> tuple[dict[str, str], str] | None:
+    typed = HATCH_COLUMNS[member.name.dataset]
     try:
         header = _csv_header(member)
     except (OSError, EOFError) as exc:
         raise FastPathSkip(str(exc)) from None
-    return {h: typed.get(h, "VARCHAR") for h in header} if header else None
+    if not header:
+        return None
+    if not {h.lower() for h in header} <= {c.lower() for c in existing}:
+        raise FastPathSkip("the header has columns the table lacks")
+    source = {h: typed.get(h, "VARCHAR") for h in header}
+    return {h: quote_ident(h) for h in header}, _reader(member, source)
 
 
 def _load_fast(con: duckdb.DuckDBPyConnection, member: Member, params: list[object]) -> int:
-    """Insert an inflated, checked member; key surprises raise FastPathSkip before any write."""
-    dataset = member.name.dataset
-    existing = ensure_table(con, dataset)
+    """Insert an inflated, checked member; any surprise raises FastPathMiss.
+
+    The fast path never changes the table (no ``ALTER``): several transactions may be inserting
+    at once. New CSV columns raise :class:`FastPathSkip` before anything is written.
+    """
+    try:
+        existing = table_columns(con, member.name.dataset)
+    except duckdb.Error as exc:
+        raise FastPathMiss(f"no table: {exc}") from None
     if member.name.ext == "json":
-        drift = member.drift
-        if drift is None:
-            with contextlib.closing(con.cursor()) as cursor:
-                drift = _drift_keys(cursor, member)
-        if not drift <= set(existing):
-            raise FastPathSkip("keys outside the table's columns")
-    source = _fast_source(member, existing)
-    if source is None:
+        plan: tuple[dict[str, str], str] | None = _fast_json(member, existing)
+        skip = 1
+    else:
+        plan, skip = _fast_csv(member, existing), 0
+    if plan is None:
         return 0
     try:
-        cols = _add_drift_columns(con, dataset, existing, source)
-        row = con.execute(_insert_sql(member, cols, source), params).fetchone()
+        sql = _insert_sql(member, existing, plan[0], plan[1], skip)
+        row = con.execute(sql, params).fetchone()
     except duckdb.Error as exc:
         raise FastPathMiss(f"insert failed: {exc}") from None
     return int(row[0]) if row else 0
@@ -570,4 +566,16 @@ def _first_bad_value(con: duckdb.DuckDBPyConnection, member: Member) -> tuple[in
     if not row:
         return None
     value = json.dumps(row[3], ensure_ascii=False)
-    return int(row[0]), f"column {row[1]}: {value} is not a {row[2]}"
+    line = _json_line(member.path, int(row[0])) if member.name.ext == "json" else int(row[0])
+    return line, f"column {row[1]}: {value} is not a {row[2]}"
+
+
+def _json_line(path: Path, record: int) -> int:
+    """The line number of the ``record``-th JSON record (blank lines are not records)."""
+    seen = 0
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            seen += bool(raw.strip())
+            if seen == record:
+                return number
+    return record

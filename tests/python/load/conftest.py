@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from loader import warehouse
 from loader.config import Settings
 from loader.sample_data import build_hatch, write_archive, write_member
 
@@ -100,3 +101,20 @@ def make_zip(dest: Path, members: dict[str, bytes | str]) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(buf.getvalue())
     return dest
+
+
+def _conversation_rows(path: Path) -> list[tuple]:
+    con = warehouse.connect_readonly(path)
+    try:
+        return con.execute(
+            "SELECT * EXCLUDE (_loaded_at) FROM raw.hatch_conversation_items "
+            "ORDER BY _file_name, _record_number"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def conversation_rows():
+    """Every raw conversation item of a warehouse but its load time, in file and record order."""
+    return _conversation_rows

@@ -148,4 +148,4 @@ def test_size_limit_is_enforced_during_extraction(tmp_path: Path):
     """A member whose declared size lies is still stopped while it is copied."""
     src = io.BytesIO(b"x" * (3 << 20))
     with pytest.raises(DataError, match="larger than the limit of 1048577 bytes"):
-        _copy_member(src, tmp_path / "out.json", (1 << 20) + 1, "a.zip (a.json)", fix=True)
+        _copy_member(src, tmp_path / "out.json", (1 << 20) + 1, "a.zip (a.json)")

@@ -181,14 +181,22 @@ def test_missing_optional_columns_and_empty_members(kit, settings):
     ) == [(None, None, None, None)]
 
 
-def test_blank_lines_keep_line_numbers(kit, settings):
+def test_blank_lines_are_not_records(kit, settings):
     name = _zip_name("conversation_items")
     text = '\n{"id": "a"}\n\n  \n{"id": "b"}\r\n{"id": "c"}'
     kit.bad_zip(name + ".zip", {name + ".json": text})
     assert not run_load(settings).failed
     assert query(
         settings, "SELECT id, _record_number FROM raw.hatch_conversation_items ORDER BY 2"
-    ) == [("a", 2), ("b", 5), ("c", 6)]
+    ) == [("a", 1), ("b", 2), ("c", 3)]
+
+
+def test_a_bad_value_after_blank_lines_names_its_line(kit, settings):
+    name = _zip_name("conversation_items")
+    text = '{"id": "a"}\n\n\n{"id": "b", "is_scheduled": "maybe"}\n'
+    kit.bad_zip(name + ".zip", {name + ".json": text})
+    (failed,) = run_load(settings).failed
+    assert 'line 4: column is_scheduled: "maybe" is not a BOOLEAN' in str(failed.error)
 
 
 def test_status_shows_loaded_failed_and_freshness(kit, settings, capsys):

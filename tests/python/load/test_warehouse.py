@@ -96,18 +96,7 @@ def test_reader_keeps_working_during_load_and_sees_new_rows_after_reconnect(kit,
         reader.wait()
 
 
-def _table(path: Path) -> list[tuple]:
-    con = warehouse.connect_readonly(path)
-    try:
-        return con.execute(
-            "SELECT * EXCLUDE (_loaded_at) FROM raw.hatch_conversation_items "
-            "ORDER BY _file_name, _record_number"
-        ).fetchall()
-    finally:
-        con.close()
-
-
-def test_killed_load_then_rerun_equals_clean_load(kit, settings, tmp_path):
+def test_killed_load_then_rerun_equals_clean_load(kit, settings, tmp_path, conversation_rows):
     day = date(2024, 3, 1)
     while day <= date(2024, 3, 10):
         kit.land("conversation_items", "json" if day.day % 2 else "csv", day, day)
@@ -134,4 +123,4 @@ def test_killed_load_then_rerun_equals_clean_load(kit, settings, tmp_path):
     assert not list(settings.warehouse_path.parent.glob("*.work-*"))
     clean = tmp_path / "clean.duckdb"
     run_load(settings.__class__(landing_url=settings.landing_url, warehouse_path=clean))
-    assert _table(settings.warehouse_path) == _table(clean)
+    assert conversation_rows(settings.warehouse_path) == conversation_rows(clean)
