@@ -79,6 +79,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--days", type=int, default=60, help="daily archives (the last is step 5)")
     p.add_argument("--regenerate", action="store_true", help="regenerate sample data")
+    p.add_argument(
+        "--publish",
+        choices=("copy", "in-place"),
+        default="copy",
+        help="WAREHOUSE_PUBLISH for every load and build (default copy, the project's default)",
+    )
     args = p.parse_args(argv)
     args.formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     if not args.formats or set(args.formats) - set(MEMBER_EXT):
@@ -139,6 +145,7 @@ class Bench:
             "LANDING_URL": str(landing),
             "WAREHOUSE_PATH": str(run_dir / "warehouse.duckdb"),
             "LOADER_STATE_DIR": str(run_dir / "state"),
+            "WAREHOUSE_PUBLISH": self.args.publish,
         }
 
     @staticmethod
@@ -443,6 +450,8 @@ class Bench:
             cmd += " --skip-dbt"
         if a.dlt_rows != 100_000:
             cmd += f" --dlt-rows {a.dlt_rows}"
+        if a.publish != "copy":
+            cmd += f" --publish {a.publish}"
         lines = [
             f"# Benchmark: {a.messages:,} messages",
             "",
@@ -470,7 +479,13 @@ class Bench:
             "- The reference reads the members already extracted from the ZIPs (extraction"
             " untimed); `load` reads the ZIP archives themselves. dlt reads the same extracted"
             " NDJSON lines (parsed with `json.loads`).",
-            f"- dbt runs as `{build}` with the project's profile (2 threads).",
+            f"- dbt runs as `{build}` with the project's profile.",
+            f"- Every `load` and `build` publishes with `WAREHOUSE_PUBLISH={a.publish}`"
+            + (
+                " (a full copy of the warehouse file per run, so readers are never blocked)."
+                if a.publish == "copy"
+                else " (no copy: the file is written where readers would open it)."
+            ),
             *(f"- {n}" for n in self.notes),
         ]
         return "\n".join(lines) + "\n"

@@ -52,6 +52,7 @@ class Settings:
     max_member_bytes: int = 2 * 1024**3
     memory_limit: str = "400MB"
     load_lanes: int = 0  # concurrent insert transactions; 0: one per core (at most 8)
+    warehouse_publish: str = "copy"  # copy | in-place (loader/warehouse.py)
 
     ENV: ClassVar[dict[str, str]] = {
         "api_key": "HATCH_API_KEY",
@@ -68,6 +69,7 @@ class Settings:
         "max_member_bytes": "LOADER_MAX_MEMBER_BYTES",
         "memory_limit": "LOADER_MEMORY_LIMIT",
         "load_lanes": "LOADER_LANES",
+        "warehouse_publish": "WAREHOUSE_PUBLISH",
     }
 
     @property
@@ -92,6 +94,12 @@ def _memory_size(raw: str) -> str:
     return raw.strip()
 
 
+def _publish_mode(raw: str) -> str:
+    if raw.strip() not in ("copy", "in-place"):
+        raise ConfigError(f"WAREHOUSE_PUBLISH: copy or in-place, not {raw!r}")
+    return raw.strip()
+
+
 def _convert(name: str, raw: Any) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
     try:
@@ -105,6 +113,8 @@ def _convert(name: str, raw: Any) -> Any:
             value = int(raw)
         elif name == "memory_limit":
             return _memory_size(str(raw))
+        elif name == "warehouse_publish":
+            return _publish_mode(str(raw))
         else:
             return str(raw).rstrip("/") if name in ("api_url", "landing_url") else str(raw)
     except (TypeError, ValueError):

@@ -505,7 +505,7 @@ def run_load(
     else:
         candidates = discover(LandingStore(settings.landing_url))
     log.info("load: %d file(s) to consider", len(candidates))
-    with warehouse.writer(settings.warehouse_path) as work:
+    with warehouse.writer(settings.warehouse_path, settings.warehouse_publish) as work:
         return load_candidates(work, candidates, settings)
 
 

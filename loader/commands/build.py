@@ -78,11 +78,16 @@ def build(settings: Settings, dbt_args: Sequence[str] = ()) -> None:
     """Build the warehouse through :func:`loader.warehouse.writer`; raise when dbt fails."""
     from loader import warehouse
 
-    with warehouse.writer(settings.warehouse_path) as work_path:
+    with warehouse.writer(settings.warehouse_path, settings.warehouse_publish) as work_path:
         code = run_dbt_build(Path(work_path), dbt_args)
         if code != 0:
+            kept = (
+                "models built before the failure stay in it (WAREHOUSE_PUBLISH=in-place)"
+                if settings.warehouse_publish == "in-place"
+                else "it is unchanged"
+            )
             raise BuildFailedError(
-                f"dbt build failed (exit {code}); {settings.warehouse_path} is unchanged"
+                f"dbt build failed (exit {code}); {settings.warehouse_path}: {kept}"
             )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from loader import warehouse
-from loader.errors import WarehouseBusyError
+from loader.config import load_settings
+from loader.errors import ConfigError, WarehouseBusyError
 from loader.ingest import run_load
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -124,3 +126,39 @@ def test_killed_load_then_rerun_equals_clean_load(kit, settings, tmp_path, conve
     clean = tmp_path / "clean.duckdb"
     run_load(settings.__class__(landing_url=settings.landing_url, warehouse_path=clean))
     assert conversation_rows(settings.warehouse_path) == conversation_rows(clean)
+
+
+def test_in_place_writes_the_published_file_and_refuses_while_read(kit, settings):
+    in_place = dataclasses.replace(settings, warehouse_publish="in-place")
+    kit.land("contact_history", "json", date(2024, 3, 1), date(2024, 3, 5))
+    first = run_load(in_place).rows
+    inode = settings.warehouse_path.stat().st_ino
+    assert first > 0 and not list(settings.warehouse_path.parent.glob("*.work-*"))
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(settings.warehouse_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert int(reader.stdout.readline()) == first
+        kit.land("contact_history", "csv", date(2024, 3, 6), date(2024, 3, 10))
+        with pytest.raises(WarehouseBusyError, match="WAREHOUSE_PUBLISH=copy"):
+            run_load(in_place)  # a reader holds the file: refused before anything is written
+    finally:
+        reader.kill()
+        reader.wait()
+    more = run_load(in_place).rows
+    assert more > 0 and settings.warehouse_path.stat().st_ino == inode  # the same file
+    con = warehouse.connect_readonly(settings.warehouse_path)
+    try:
+        assert con.execute("SELECT count(*) FROM raw.hatch_contact_history").fetchone() == (
+            first + more,
+        )
+    finally:
+        con.close()
+
+
+def test_publish_mode_is_validated():
+    with pytest.raises(ConfigError, match="WAREHOUSE_PUBLISH"):
+        load_settings(env={"WAREHOUSE_PUBLISH": "sometimes"})
