@@ -40,6 +40,16 @@ def _env(settings) -> dict[str, str]:
     }
 
 
+def _reader(path: Path) -> subprocess.Popen:
+    """A process holding a read-only connection (see READER); it goes on at each stdin line."""
+    return subprocess.Popen(
+        [sys.executable, "-c", READER, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
 def test_second_writer_gets_a_clear_message(kit, settings):
     kit.land("contact_history", "json")
     with warehouse.writer(settings.warehouse_path):
@@ -78,12 +88,7 @@ def test_failed_writer_discards_and_stale_files_are_cleaned(settings):
 def test_reader_keeps_working_during_load_and_sees_new_rows_after_reconnect(kit, settings):
     kit.land("contact_history", "json", date(2024, 3, 1), date(2024, 3, 5))
     first = run_load(settings).rows
-    reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(settings.warehouse_path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    reader = _reader(settings.warehouse_path)
     try:
         assert int(reader.stdout.readline()) == first
         kit.land("contact_history", "csv", date(2024, 3, 6), date(2024, 3, 10))
@@ -134,12 +139,7 @@ def test_in_place_writes_the_published_file_and_refuses_while_read(kit, settings
     first = run_load(in_place).rows
     inode = settings.warehouse_path.stat().st_ino
     assert first > 0 and not list(settings.warehouse_path.parent.glob("*.work-*"))
-    reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(settings.warehouse_path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    reader = _reader(settings.warehouse_path)
     try:
         assert int(reader.stdout.readline()) == first
         kit.land("contact_history", "csv", date(2024, 3, 6), date(2024, 3, 10))
