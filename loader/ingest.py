@@ -54,8 +54,10 @@ CREATE TABLE IF NOT EXISTS {LOAD_LOG_TABLE} (
     rows BIGINT,
     error VARCHAR,
     started_at TIMESTAMPTZ NOT NULL,
-    finished_at TIMESTAMPTZ NOT NULL
+    finished_at TIMESTAMPTZ NOT NULL,
+    file_version VARCHAR
 );
+ALTER TABLE {LOAD_LOG_TABLE} ADD COLUMN IF NOT EXISTS file_version VARCHAR;
 """
 
 LocalOpener = Callable[[], AbstractContextManager[Path]]
@@ -77,6 +79,7 @@ class Candidate:
     system: str
     dataset: str
     open_local: LocalOpener
+    version: str | None = None  # the landing store's size and modification tag, when it has one
 
 
 @dataclass
@@ -131,15 +134,14 @@ def discover(store: LandingStore) -> list[Candidate]:
     """Every loadable file in the landing store, Hatch archives first, in name order."""
     found: list[Candidate] = []
     for system in SYSTEMS:
-        for rel in store.list(f"{system}/"):
+        for rel, version in sorted(store.versions(f"{system}/").items()):
             name = rel.rsplit("/", 1)[-1]
             dataset = _dataset_for(system, name)
             if dataset is None:
                 log.debug("ignoring %s (not a %s file)", rel, system)
                 continue
-            found.append(
-                Candidate(name, store.url_of(rel), system, dataset, _store_opener(store, rel))
-            )
+            opener = _store_opener(store, rel)
+            found.append(Candidate(name, store.url_of(rel), system, dataset, opener, version))
     return found
 
 
@@ -207,6 +209,15 @@ def loaded_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in rows}
 
 
+def loaded_versions(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    """(URL, version tag) of every file loaded from the landing store, unchanged since."""
+    rows = con.execute(
+        f"SELECT DISTINCT file_url, file_version FROM {LOAD_LOG_TABLE} "
+        "WHERE status = 'loaded' AND file_version IS NOT NULL"
+    ).fetchall()
+    return {(r[0], r[1]) for r in rows}
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -257,9 +268,16 @@ def _log_row(
     values = [sha, cand.file_name, cand.url, cand.system, cand.dataset, status, rows]
     stamps = ", ".join(f"{_sql_value(t.isoformat())}::TIMESTAMPTZ" for t in (started, _now()))
     con.execute(
-        f"INSERT INTO {LOAD_LOG_TABLE} VALUES ({', '.join(map(_sql_value, values))}, ?, {stamps})",
+        f"INSERT INTO {LOAD_LOG_TABLE} ({_LOG_COLUMNS}) "
+        f"VALUES ({', '.join(map(_sql_value, values))}, ?, {stamps}, {_sql_value(cand.version)})",
         [error],
     )
+
+
+_LOG_COLUMNS = (
+    "file_sha256, file_name, file_url, system, dataset, status, rows, error, started_at, "
+    "finished_at, file_version"
+)
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -419,6 +437,7 @@ def _load_group(
     con: duckdb.DuckDBPyConnection,
     group: Sequence[Candidate],
     done: set[str],
+    unchanged: set[tuple[str, str]],
     settings: Settings,
     loaded_at: datetime,
 ) -> list[FileResult]:
@@ -427,6 +446,9 @@ def _load_group(
     with contextlib.ExitStack() as stack:
         items: list[_Item] = []
         for cand in group:
+            if (cand.url, cand.version) in unchanged:  # loaded, not replaced since: no read
+                results.append(FileResult(cand.file_name, cand.system, cand.dataset, "skipped"))
+                continue
             local = stack.enter_context(cand.open_local())
             sha = sha256_file(local)
             if any(it.sha == sha for it in items):  # a copy: decide after the first one
@@ -477,10 +499,10 @@ def load_candidates(
             con.execute(statement)
         ensure_load_log(con)
         ensure_raw_tables(con)
-        done = loaded_hashes(con)
+        done, unchanged = loaded_hashes(con), loaded_versions(con)
         loaded_at = _now()  # one _loaded_at per run: lanes must not decide dedup tie-breaks
         for group in _batches(candidates):
-            summary.results += _load_group(con, group, done, settings, loaded_at)
+            summary.results += _load_group(con, group, done, unchanged, settings, loaded_at)
     finally:
         con.close()
     return summary

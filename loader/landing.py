@@ -37,6 +37,14 @@ def _sha256_stream(fh: IO[bytes]) -> str:
     return digest.hexdigest()
 
 
+def _version(info: dict) -> str | None:
+    """``size:stamp`` from an fsspec info dict; None without a modification stamp."""
+    for key in ("mtime", "ETag", "LastModified", "last_modified", "updated", "created"):
+        if info.get(key) is not None:
+            return f"{info.get('size')}:{info[key]}"
+    return None
+
+
 class LandingStore:
     """Write-once archive store. Relative paths use '/', e.g. ``hatch/contact_history/x.zip``."""
 
@@ -109,12 +117,24 @@ class LandingStore:
 
     def list(self, prefix: str = "") -> list[str]:
         """Relative paths of stored files under ``prefix`` (temporary files excluded), sorted."""
+        return sorted(self.versions(prefix))
+
+    def versions(self, prefix: str = "") -> dict[str, str | None]:
+        """Stored files under ``prefix`` -> a version tag (size and modification time or ETag).
+
+        One listing call, no reads. The tag changes when a file is replaced; None when the store
+        reports no modification time (the file must then be read to know it).
+        """
         base = self._path(prefix) if prefix.strip("/") else self.root
         if not self.fs.exists(base):
-            return []
-        found = self.fs.find(base)
-        rels = [p[len(self.root) + 1 :] for p in (f.rstrip("/") for f in found)]
-        return sorted(r for r in rels if not r.rsplit("/", 1)[-1].startswith(TEMP_PREFIX))
+            return {}
+        found: dict[str, dict] = self.fs.find(base, detail=True)
+        out = {}
+        for path, info in found.items():
+            rel = path.rstrip("/")[len(self.root) + 1 :]
+            if not rel.rsplit("/", 1)[-1].startswith(TEMP_PREFIX):
+                out[rel] = _version(info)
+        return out
 
     def open(self, relpath: str) -> IO[bytes]:
         """Open a stored file for binary reading."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
 
@@ -289,3 +290,18 @@ def test_memory_limit_setting_is_validated(kit, settings, monkeypatch, capsys):
         )
         == 0
     )
+
+
+def test_unchanged_loaded_files_are_skipped_without_reading(kit, settings):
+    """A loaded file whose size and modification time are unchanged is not read again; a file
+    replaced since (new modification time) is read, hashed and judged anew."""
+    path = kit.land("contact_history", "json")
+    assert run_load(settings).count("loaded") == 1
+    stat = path.stat()
+    path.write_bytes(b"\0" * stat.st_size)  # same size, same mtime: not even opened
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    again = run_load(settings)
+    assert again.count("skipped") == 1 and not again.failed
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # replaced: read again
+    (failed,) = run_load(settings).failed
+    assert "not a ZIP archive" in str(failed.error)
