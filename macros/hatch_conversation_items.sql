@@ -43,7 +43,7 @@ renamed as (
         {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
     from source
     {%- if message_ids is not none %}
-    where {{ empty_to_null('id') }} in ({{ message_ids }})
+    where {{ normalized_key_in('id', message_ids) }}
     {%- endif %}
 
 ),

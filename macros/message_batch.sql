@@ -1,50 +1,111 @@
-{#- The incremental batch of the message models (int_hatch__messages, int_hatch__message_status_events,
-    int_hatch__message_status_timings, fct_messages): a boolean condition on the candidate rows.
+{#- The incremental batch of the Hatch models (the message models int_hatch__messages,
+    int_hatch__message_status_events, int_hatch__message_status_timings, fct_messages; the contact
+    models int_hatch__contact_history, fct_contact_campaigns; the conversation models through
+    `hatch_conversation_batch_ids`): a boolean condition on the candidate rows.
 
-    On an incremental run a message is re-read when its chosen version
-      - was loaded at or after the newest load already in `{{ this }}` (every new or changed message:
-        a newer version always comes with a newer load, and the loader holds a single-writer lock, so
-        loads are serialised), or
+    On an incremental run a record is re-read when its chosen version
+      - was loaded after the newest load already in `{{ this }}` (every new or changed record: a newer
+        version always comes with a newer load, and the loader holds a single-writer lock, so loads
+        are serialised and a load whose rows the previous build saw had committed all of them: the
+        newest load itself need not be re-read; re-reading it, `>=`, re-read the whole last
+        transaction of a backfill on the first incremental run), or
       - was updated within `message_lookback_days` of the newest `updated_at` in `updated_at_anchor`
-        (the lookback: late or out-of-order loads of recent updates are re-read).
+        (the lookback: optional, 0 by default, since the load-time rule already catches late and
+        out-of-order loads; a positive value re-reads that many days of updates on every run).
     The lookback runs on the data's own clock (`updated_at`) rather than on load times: when the whole
     history was loaded in one go (first deployment, a benchmark, a backfill) a load-time lookback
     would re-read every message on every run. Off an incremental run the condition is `true`.
-    An empty `{{ this }}` re-reads everything, and so does a `{{ this }}` without a `_loaded_at` column
-    (a table built before the model was incremental; the column is then added, on_schema_change). -#}
-{% macro message_batch_filter(loaded_at_column='_loaded_at', updated_at_column='updated_at', updated_at_anchor=none) -%}
+    `anchor_filter`: a condition on `{{ this }}`'s rows that anchor the load time (fct_conversations:
+    its Hatch rows). `raw`: `loaded_at_column` is a raw table's load time, as the loader typed it
+    (macro `raw_loaded_after`). With `message_lookback_days` 0 there is no lookback clause. An empty
+    `{{ this }}` re-reads everything, and so does a `{{ this }}` without a `_loaded_at` column (a
+    table built before the model was incremental; the column is then added, on_schema_change). -#}
+{% macro message_batch_filter(loaded_at_column='_loaded_at', updated_at_column='updated_at', updated_at_anchor=none, anchor_filter=none, raw=false) -%}
     {%- set has_anchor_columns = false -%}
     {%- if is_incremental() and execute -%}
         {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
         {%- set has_anchor_columns = '_loaded_at' in existing
             and (updated_at_anchor is not none or 'updated_at' in existing) -%}
     {%- endif -%}
+    {%- set loaded_after = none -%}
     {%- if is_incremental() and has_anchor_columns -%}
+        {#- the anchor is read once, at compile time, and written into the SQL as a literal: a
+            comparison with a constant lets the scan skip row groups by their min/max (tables are
+            appended in load order), a comparison with a subquery does not -#}
+        {%- set anchor_sql -%}
+            select max(_loaded_at) from {{ this }}
+            {%- if anchor_filter is not none %} where {{ anchor_filter }}{% endif %}
+        {%- endset -%}
+        {%- set anchor = run_query(anchor_sql) -%}
+        {%- if anchor | length > 0 and anchor.rows[0][0] is not none -%}
+            {%- set loaded_after = anchor.rows[0][0].strftime('%Y-%m-%d %H:%M:%S.%f') -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if loaded_after is not none -%}
     (
-        {{ loaded_at_column }} >= (
-            select coalesce(max(_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            from {{ this }}
-        )
+        {% if raw -%}
+        {{ raw_loaded_after(loaded_at_column, loaded_after) }}
+        {%- else -%}
+        {{ loaded_at_column }} > cast('{{ loaded_after }}' as {{ dbt.type_timestamp() }})
+        {%- endif %}
+        {%- if var('message_lookback_days') | int > 0 %}
         or {{ updated_at_column }} >= (
             select {{ dbt.dateadd('day', -1 * var('message_lookback_days'), 'max(updated_at)') }}
             from {{ updated_at_anchor if updated_at_anchor is not none else this }}
         )
+        {%- endif %}
     )
     {%- else -%}
     true
     {%- endif -%}
 {%- endmacro %}
 
-{#- The message ids with a raw `hatch_conversation_items` row in the batch of `message_batch_filter`
-    (for `int_hatch__messages`, whose `{{ this }}` anchors it): a superset of the ids whose chosen
-    version is in the batch, since the chosen version is one of the message's raw rows. -#}
-{% macro hatch_raw_message_batch_ids() -%}
-    select {{ empty_to_null('id') }}
-    from {{ source('hatch', 'hatch_conversation_items') }}
+{#- The ids (`id_column`, normalised like staging) of a raw Hatch table (`table_name`) with a raw row in
+    the batch of `message_batch_filter`, anchored on `{{ this }}` (and on `updated_at_anchor` for the
+    lookback when given): a superset of the ids whose chosen version is in the batch, since the
+    chosen version is one of the record's raw rows. -#}
+{% macro hatch_raw_batch_ids(table_name, id_column, updated_at_anchor=none, anchor_filter=none) -%}
+    select {{ empty_to_null(id_column) }}
+    from {{ source('hatch', table_name) }}
     where {{ message_batch_filter(
-        loaded_at_column=raw_timestamp_utc('_loaded_at'),
-        updated_at_column=raw_timestamp_utc('updated_at')
+        loaded_at_column='_loaded_at',
+        updated_at_column=raw_timestamp_utc('updated_at'),
+        updated_at_anchor=updated_at_anchor,
+        anchor_filter=anchor_filter,
+        raw=true
     ) }}
+{%- endmacro %}
+
+{#- The conversations an incremental run of a conversation model recomputes (`{{ this }}` has
+    `conversation_id`, `contact_id` and `_loaded_at`, the newest load among the row's inputs):
+    - every conversation that any version, old or new, of a message in the raw message batch belongs
+      to: a re-exported message can move, and its old conversation loses it while the new one gains it;
+    - the conversations in `{{ this }}` of the contacts (of any version) of a contact_history record in
+      the raw contact batch: a conversation's status is its contact's latest campaign status.
+    The batches are those of `message_batch_filter`, anchored on `{{ this }}` (rows passing
+    `this_filter`) for the load time and on the int models for the `updated_at` lookback. -#}
+{% macro hatch_conversation_batch_ids(this_filter=none) -%}
+    select {{ empty_to_null('conversation_id') }} as conversation_id
+    from {{ source('hatch', 'hatch_conversation_items') }}
+    where {{ normalized_key_in('id', hatch_raw_batch_ids('hatch_conversation_items', 'id',
+        updated_at_anchor=ref('int_hatch__messages'), anchor_filter=this_filter)) }}
+    union
+    select conversation_id
+    from {{ this }}
+    where {{ this_filter if this_filter is not none else 'true' }}
+        and contact_id in (
+            select {{ empty_to_null('hatch_contact_id') }}
+            from {{ source('hatch', 'hatch_contact_history') }}
+            where {{ normalized_key_in('contact_history_id', hatch_raw_batch_ids('hatch_contact_history',
+                'contact_history_id', updated_at_anchor=ref('int_hatch__contact_history'),
+                anchor_filter=this_filter)) }}
+        )
+{%- endmacro %}
+
+{#- The message ids with a raw `hatch_conversation_items` row in the batch (for `int_hatch__messages`,
+    whose `{{ this }}` anchors it). -#}
+{% macro hatch_raw_message_batch_ids() -%}
+    {{ hatch_raw_batch_ids('hatch_conversation_items', 'id') }}
 {%- endmacro %}
 
 {#- `to_utc_timestamp` for a raw column that the loader usually types already (DuckDB: TIMESTAMPTZ):
@@ -60,4 +121,29 @@
 
 {% macro duckdb__raw_timestamp_utc(expr) -%}
     coalesce(timezone('UTC', try_cast({{ expr }} as timestamptz)), {{ to_utc_timestamp(expr) }})
+{%- endmacro %}
+
+{#- A condition: the raw load time `column` is after `timestamp_text` ('YYYY-MM-DD HH:MM:SS.ffffff', UTC). -#}
+{% macro raw_loaded_after(column, timestamp_text) -%}
+    {{ return(adapter.dispatch('raw_loaded_after', 'hatch_analytics')(column, timestamp_text)) }}
+{%- endmacro %}
+
+{% macro default__raw_loaded_after(column, timestamp_text) -%}
+    {{ raw_timestamp_utc(column) }} > cast('{{ timestamp_text }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{#- DuckDB: the raw column compared as the loader types it (TIMESTAMPTZ) with a constant, so the scan
+    skips the row groups of older loads by their min/max (raw tables are appended in load order). -#}
+{% macro duckdb__raw_loaded_after(column, timestamp_text) -%}
+    {{ column }} > cast('{{ timestamp_text }}+00' as timestamptz)
+{%- endmacro %}
+
+{#- A condition: the raw key `column`, normalised like staging (`empty_to_null`), is one of the keys
+    of `keys_sql` (a subquery of normalised keys). Normalising every raw row's key to probe the set
+    costs more than the rest of an incremental run's scan, so the raw key is probed first, as it is:
+    a raw key that equals its normalised form matches directly, and only keys with a surrounding
+    blank (which `trim` removes) go on to the exact, normalised comparison. -#}
+{% macro normalized_key_in(column, keys_sql) -%}
+    ({{ column }} in ({{ keys_sql }}) or {{ column }} like ' %' or {{ column }} like '% ')
+    and {{ empty_to_null(column) }} in ({{ keys_sql }})
 {%- endmacro %}

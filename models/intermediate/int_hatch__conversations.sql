@@ -1,12 +1,43 @@
 {#- One row per Hatch conversation, aggregated from its messages. Channel: the category of the
     first message; assigned agent: the actor of the latest message sent by a Hatch user; status:
-    the contact's latest campaign `contact_status` (Hatch has no conversation status). -#}
-with messages as (
+    the contact's latest campaign `contact_status` (Hatch has no conversation status).
+    Incremental (delete+insert on conversation_id): a run recomputes, from all their messages, the
+    conversations of `hatch_conversation_batch_ids` (those a new or re-exported message belongs or
+    belonged to, and those whose contact has a new contact_history version). A batch conversation
+    left without messages (every message moved to another one) comes out as a row with
+    `message_count` 0, which replaces the old row and which the post-hook then deletes, in the same
+    transaction. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='conversation_id',
+        on_schema_change='append_new_columns',
+        post_hook=["delete from {{ this }} where message_count = 0"]
+    )
+}}
+-- depends_on: {{ source('hatch', 'hatch_conversation_items') }}
+-- depends_on: {{ source('hatch', 'hatch_contact_history') }}
+
+with
+
+{% if is_incremental() %}
+batch_conversations as (
+
+    {{ hatch_conversation_batch_ids() }}
+
+),
+{% endif %}
+
+messages as (
 
     select
-        conversation_id, contact_id, category, actor_type, actor_id, direction, message_id, message_at
+        conversation_id, contact_id, category, actor_type, actor_id, direction, message_id, message_at, _loaded_at
     from {{ ref('int_hatch__messages') }}
     where conversation_id is not null
+    {%- if is_incremental() %}
+        and conversation_id in (select conversation_id from batch_conversations)
+    {%- endif %}
 
 ),
 
@@ -36,7 +67,8 @@ conversations as (
         max(message_at) as last_message_at,
         count(*) as message_count,
         sum(case when direction = 'inbound' then 1 else 0 end) as inbound_message_count,
-        sum(case when direction = 'outbound' then 1 else 0 end) as outbound_message_count
+        sum(case when direction = 'outbound' then 1 else 0 end) as outbound_message_count,
+        max(_loaded_at) as _loaded_at
     from ordered
     group by conversation_id
 
@@ -47,11 +79,15 @@ contact_statuses as (
     select
         hatch_contact_id,
         contact_status,
+        _loaded_at,
         row_number() over (
             partition by hatch_contact_id order by updated_at desc nulls last, contact_history_id
         ) as status_rank
-    from {{ ref('stg_hatch__contact_history') }}
+    from {{ ref('int_hatch__contact_history') }}
     where hatch_contact_id is not null
+    {%- if is_incremental() %}
+        and hatch_contact_id in (select contact_id from conversations)
+    {%- endif %}
 
 )
 
@@ -65,8 +101,33 @@ select
     conversations.last_message_at,
     conversations.message_count,
     conversations.inbound_message_count,
-    conversations.outbound_message_count
+    conversations.outbound_message_count,
+    greatest(
+        conversations._loaded_at, coalesce(contact_statuses._loaded_at, conversations._loaded_at)
+    ) as _loaded_at
 from conversations
 left join contact_statuses
     on conversations.contact_id = contact_statuses.hatch_contact_id
     and contact_statuses.status_rank = 1
+{%- if is_incremental() %}
+
+union all
+
+select
+    batch_conversations.conversation_id,
+    cast(null as {{ dbt.type_string() }}) as contact_id,
+    cast(null as {{ dbt.type_string() }}) as channel,
+    cast(null as {{ dbt.type_string() }}) as contact_status,
+    cast(null as {{ dbt.type_string() }}) as assigned_agent_id,
+    cast(null as {{ dbt.type_timestamp() }}) as created_at,
+    cast(null as {{ dbt.type_timestamp() }}) as last_message_at,
+    0 as message_count,
+    0 as inbound_message_count,
+    0 as outbound_message_count,
+    cast(null as {{ dbt.type_timestamp() }}) as _loaded_at
+from batch_conversations
+left join conversations
+    on batch_conversations.conversation_id = conversations.conversation_id
+where batch_conversations.conversation_id is not null
+    and conversations.conversation_id is null
+{%- endif %}

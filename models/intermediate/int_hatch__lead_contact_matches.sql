@@ -20,7 +20,7 @@ contacts as (
         phone_normalized,
         email,
         updated_at
-    from {{ ref('stg_hatch__contact_history') }}
+    from {{ ref('int_hatch__contact_history') }}
     where hatch_contact_id is not null
 
 ),

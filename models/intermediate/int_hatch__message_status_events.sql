@@ -23,9 +23,7 @@
 {% if is_incremental() %}
 {{ hatch_status_events(
     ref('int_hatch__messages'),
-    message_ids="select message_id from " ~ ref('int_hatch__messages')
-        ~ " where status_history_raw is not null and "
-        ~ message_batch_filter(updated_at_anchor=ref('int_hatch__messages'))
+    message_filter=message_batch_filter(updated_at_anchor=ref('int_hatch__messages'))
 ) }}
 {% else %}
 {{ hatch_status_events(ref('int_hatch__messages')) }}

@@ -23,14 +23,18 @@ with events as (
         is_parsed,
         _loaded_at
     from {{ ref('int_hatch__message_status_events') }}
-    {% if is_incremental() %}
+    {%- if is_incremental() and var('message_lookback_days') | int > 0 %}
     where message_id in (
         select message_id
         from {{ ref('int_hatch__messages') }}
         where status_history_raw is not null
             and {{ message_batch_filter(updated_at_anchor=ref('int_hatch__messages')) }}
     )
-    {% endif %}
+    {%- else %}
+    {#- an event's _loaded_at is its message's: the batch's events are read directly (the table is
+        appended in load order, so older row groups are skipped), not probed by message id -#}
+    where {{ message_batch_filter(updated_at_anchor=ref('int_hatch__messages')) }}
+    {%- endif %}
 
 ),
 

@@ -11,6 +11,7 @@
     )
 }}
 -- depends_on: {{ source('hatch', 'hatch_conversation_items') }}
+-- depends_on: {{ ref('int_hatch__build_batches') }}
 
 select
     message_id,

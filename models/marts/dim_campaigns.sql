@@ -1,3 +1,6 @@
+{#- One row per campaign, named after its most recently updated contact record. The records are
+    first reduced to one row per campaign and naming (one hash aggregate), then the most recent
+    naming is picked: the same row as ranking every record, without sorting them all. -#}
 with contact_history as (
 
     select
@@ -6,7 +9,22 @@ with contact_history as (
         organization_id,
         workspace_id,
         updated_at
-    from {{ ref('stg_hatch__contact_history') }}
+    from {{ ref('int_hatch__contact_history') }}
+
+),
+
+namings as (
+
+    select
+        campaign_id,
+        campaign_name,
+        organization_id,
+        workspace_id,
+        count(*) as contacts,
+        min(updated_at) as first_updated_at,
+        max(updated_at) as last_updated_at
+    from contact_history
+    group by campaign_id, campaign_name, organization_id, workspace_id
 
 ),
 
@@ -17,14 +35,14 @@ ranked as (
         campaign_name,
         organization_id,
         workspace_id,
-        count(*) over (partition by campaign_id) as contacts,
-        min(updated_at) over (partition by campaign_id) as first_updated_at,
-        max(updated_at) over (partition by campaign_id) as last_updated_at,
+        sum(contacts) over (partition by campaign_id) as contacts,
+        min(first_updated_at) over (partition by campaign_id) as first_updated_at,
+        max(last_updated_at) over (partition by campaign_id) as last_updated_at,
         row_number() over (
             partition by campaign_id
-            order by updated_at desc, campaign_name desc
+            order by last_updated_at desc, campaign_name desc, organization_id desc, workspace_id desc
         ) as recency_rank
-    from contact_history
+    from namings
 
 )
 

@@ -1,3 +1,15 @@
+{#- One row per contact in a campaign (contact_history record), newest version. Incremental
+    (delete+insert on contact_history_id) from int_hatch__contact_history: each run re-reads the
+    records of the batch of `message_batch_filter`. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='contact_history_id',
+        on_schema_change='append_new_columns'
+    )
+}}
+
 with contact_history as (
 
     select
@@ -16,8 +28,10 @@ with contact_history as (
         external_contact_id,
         appointment_id,
         invoice_id,
-        updated_at
-    from {{ ref('stg_hatch__contact_history') }}
+        updated_at,
+        _loaded_at
+    from {{ ref('int_hatch__contact_history') }}
+    where {{ message_batch_filter() }}
 
 ),
 
@@ -51,7 +65,8 @@ select
     contact_history.external_contact_id,
     contact_history.appointment_id,
     contact_history.invoice_id,
-    contact_history.updated_at
+    contact_history.updated_at,
+    contact_history._loaded_at
 from contact_history
 left join contact_statuses
     on contact_history.contact_status = contact_statuses.contact_status

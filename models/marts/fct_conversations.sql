@@ -2,8 +2,38 @@
     the platform status mapped to the shared set (`conversation_status_map` seed; `unknown` when
     not listed), `status_original` the platform's own value; `channel` is mapped through the
     `conversation_channels` seed and otherwise kept as sent (lower-cased), flagged by
-    `is_known_channel`. Counts are null where the platform does not report them. -#}
-with hatch as (
+    `is_known_channel`. Counts are null where the platform does not report them.
+    Incremental (delete+insert on conversation_key): a run recomputes the Hatch conversations of
+    `hatch_conversation_batch_ids` (anchored on this table's Hatch rows) and every HueChat and Texter
+    conversation (small, read from their staging views). A batch conversation that no longer exists
+    in int_hatch__conversations comes out as a Hatch row without `message_count` (never null for a
+    Hatch conversation), which replaces the old row and which the post-hook then deletes, in the same
+    transaction. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='conversation_key',
+        on_schema_change='append_new_columns',
+        post_hook=["delete from {{ this }} where platform = 'hatch' and message_count is null"]
+    )
+}}
+-- depends_on: {{ source('hatch', 'hatch_conversation_items') }}
+-- depends_on: {{ source('hatch', 'hatch_contact_history') }}
+-- depends_on: {{ ref('int_hatch__messages') }}
+-- depends_on: {{ ref('int_hatch__contact_history') }}
+
+with
+
+{% if is_incremental() %}
+hatch_batch as (
+
+    {{ hatch_conversation_batch_ids(this_filter="platform = 'hatch'") }}
+
+),
+{% endif %}
+
+hatch as (
 
     select
         'hatch' as platform,
@@ -18,8 +48,35 @@ with hatch as (
         last_message_at,
         message_count,
         cast(null as {{ dbt.type_int() }}) as unread_count,
-        cast(null as {{ type_string_array() }}) as labels
+        cast(null as {{ type_string_array() }}) as labels,
+        _loaded_at
     from {{ ref('int_hatch__conversations') }}
+    {%- if is_incremental() %}
+    where conversation_id in (select conversation_id from hatch_batch)
+
+    union all
+
+    select
+        'hatch' as platform,
+        hatch_batch.conversation_id,
+        cast(null as {{ dbt.type_string() }}) as contact_id,
+        cast(null as {{ dbt.type_string() }}) as source_channel,
+        cast(null as {{ dbt.type_string() }}) as status_original,
+        cast(null as {{ dbt.type_string() }}) as status_key,
+        cast(null as {{ dbt.type_string() }}) as assigned_agent_id,
+        cast(null as {{ dbt.type_string() }}) as assigned_agent_name,
+        cast(null as {{ dbt.type_timestamp() }}) as created_at,
+        cast(null as {{ dbt.type_timestamp() }}) as last_message_at,
+        cast(null as {{ dbt.type_bigint() }}) as message_count,
+        cast(null as {{ dbt.type_int() }}) as unread_count,
+        cast(null as {{ type_string_array() }}) as labels,
+        cast(null as {{ dbt.type_timestamp() }}) as _loaded_at
+    from hatch_batch
+    left join {{ ref('int_hatch__conversations') }} as conversations
+        on hatch_batch.conversation_id = conversations.conversation_id
+    where hatch_batch.conversation_id is not null
+        and conversations.conversation_id is null
+    {%- endif %}
 
 ),
 
@@ -38,7 +95,8 @@ huechat as (
         last_message_at,
         message_count,
         unread_count,
-        labels
+        labels,
+        _loaded_at
     from {{ ref('stg_huechat__conversations') }}
 
 ),
@@ -58,7 +116,8 @@ texter as (
         last_message_at,
         cast(null as {{ dbt.type_int() }}) as message_count,
         unread_count,
-        labels
+        labels,
+        _loaded_at
     from {{ ref('stg_texter__chats') }}
 
 ),
@@ -102,7 +161,8 @@ select
     cast(unioned.last_message_at as {{ dbt.type_timestamp() }}) as last_message_at,
     cast(unioned.message_count as {{ dbt.type_bigint() }}) as message_count,
     cast(unioned.unread_count as {{ dbt.type_bigint() }}) as unread_count,
-    unioned.labels
+    unioned.labels,
+    cast(unioned._loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at
 from unioned
 left join statuses
     on unioned.platform = statuses.platform

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -22,6 +23,9 @@ MARTS = (
     "fct_message_delivery",
     "fct_messages",
     "fct_contact_campaigns",
+    "fct_conversations",
+    "fct_speed_to_lead",
+    "fct_speed_to_lead_by_source",
     "dim_campaigns",
     "dim_workspaces",
 )
@@ -40,6 +44,31 @@ def write_archives(
                 written.append(path)
         day += timedelta(days=1)
     return written
+
+
+def write_leads(con: duckdb.DuckDBPyConnection, landing: Path, name: str, status: str) -> None:
+    """A lead file for some sampled contacts (matched by phone or e-mail), created at ``START``."""
+    rows = con.sql(
+        """select distinct on (hatch_contact_id) phone, email, current_lead_source
+        from sample.contact_history where phone is not null and email is not null
+        order by hatch_contact_id limit 40"""
+    ).fetchall()
+    lines = [
+        json.dumps(
+            {
+                "id": f"lead-{n}",
+                "phoneNumber": phone if n % 2 else None,
+                "email": email,
+                "source": source or "web_form",
+                "status": status,
+                "createdAt": f"{START}T00:00:00Z",
+                "updatedAt": f"{START}T00:00:00Z" if status == "new" else f"{SPLIT}T00:00:00Z",
+            }
+        )
+        for n, (phone, email, source) in enumerate(rows)
+    ]
+    (landing / "leads").mkdir(parents=True, exist_ok=True)
+    (landing / "leads" / name).write_text("\n".join(lines) + "\n")
 
 
 def load(landing: Path, warehouse: Path, state_dir: Path) -> int:
@@ -75,7 +104,82 @@ def dbt(
 
 
 START, SPLIT, END = date(2024, 3, 1), date(2024, 3, 20), date(2024, 3, 30)
-# this engineer's marts and their ancestors (other sources may have no raw tables here)
+EDGE_DAY = END - timedelta(days=2)  # the day the edge-case versions below are exported
+
+
+def inject_edge_cases(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Newer (and one older) versions of first-load records, exported on ``EDGE_DAY``.
+
+    - every message of one conversation moves to another conversation (the first one vanishes),
+      and to another day (its send time changes);
+    - one message of a second conversation moves to a third one (both change);
+    - a late-arriving *older* version of a message (must not win);
+    - a contact_history record changes status, another one changes contact.
+    """
+    # the columns of a version exported on EDGE_DAY, at noon; `updated_at` given separately
+    day = f"DATE '{EDGE_DAY}' as _day, TIMESTAMP '{EDGE_DAY} 12:00:00' as _ts"
+    newer = f"{day}, '{EDGE_DAY}T12:00:00Z' as updated_at"
+    latest = f"""select * from sample.conversation_items where _day < DATE '{SPLIT}'
+        qualify row_number() over (partition by id order by _ts desc, _k desc) = 1"""
+    # conversations with no other activity after the first load: only the moves below touch them
+    convs = [
+        r[0]
+        for r in con.sql(
+            f"""select conversation_id from sample.conversation_items group by 1
+            having count(distinct id) >= 2 and max(_day) < DATE '{SPLIT}' order by 1 limit 4"""
+        ).fetchall()
+    ]
+    vanishing, target, shrinking, growing = convs
+    con.execute(
+        f"""insert into sample.conversation_items
+        select * replace ('{target}' as conversation_id, '2024-03-02T08:00:00Z' as send_at,
+            {newer}, _k + 10000000 as _k)
+        from ({latest}) where conversation_id = '{vanishing}'"""
+    )
+    con.execute(
+        f"""insert into sample.conversation_items
+        select * replace ('{growing}' as conversation_id, {newer}, _k + 20000000 as _k)
+        from ({latest}) where conversation_id = '{shrinking}' order by id limit 1"""
+    )
+    late_id = con.sql(
+        f"select id from ({latest}) where conversation_id not in {tuple(convs)} order by id limit 1"
+    ).fetchone()[0]  # type: ignore[index]
+    con.execute(
+        f"""insert into sample.conversation_items
+        select * replace ('failed' as delivery_status, {day},
+            '2024-02-01T00:00:00Z' as updated_at, _k + 30000000 as _k)
+        from ({latest}) where id = '{late_id}'"""
+    )
+    contacts = f"""select * from sample.contact_history where _day < DATE '{SPLIT}'
+        qualify row_number() over (
+            partition by contact_history_id order by _ts desc, _k desc) = 1"""
+    # contacts whose conversations have no other activity after the first load
+    quiet = f"""select contact_id from sample.conversation_items group by 1
+        having max(_day) < DATE '{SPLIT}'"""
+    changed, moved, other = con.sql(
+        f"""select contact_history_id, hatch_contact_id, contact_status from ({contacts})
+        where hatch_contact_id in ({quiet}) and _day < DATE '{SPLIT}' order by 1 limit 3"""
+    ).fetchall()
+    con.execute(
+        f"""insert into sample.contact_history
+        select * replace (case when contact_status = 'Replied' then 'Canceled' else 'Replied' end
+                as contact_status, {newer}, _k + 10000000 as _k)
+        from ({contacts}) where contact_history_id = '{changed[0]}'"""
+    )
+    con.execute(
+        f"""insert into sample.contact_history
+        select * replace ('{other[1]}' as hatch_contact_id, {newer}, _k + 20000000 as _k)
+        from ({contacts}) where contact_history_id = '{moved[0]}'"""
+    )
+    return {
+        "vanishing": vanishing,
+        "target": target,
+        "shrinking": shrinking,
+        "growing": growing,
+        "late_id": late_id,
+        "status_changed": changed[0],
+        "contact_moved": moved[0],
+    }
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -98,14 +202,18 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
     incremental = root / "incremental.duckdb"
     write_archives(con, landing, START, SPLIT)
+    write_leads(con, landing, "leads_1.ndjson", "new")
     assert load(landing, incremental, root / "state_inc") > 0
     dbt(["build", *SELECT], incremental, root / "dbt_inc")
     with duckdb.connect(str(incremental), read_only=True) as wh:
         first_ids = {r[0] for r in wh.sql("select message_id from marts.fct_messages").fetchall()}
 
+    edge = inject_edge_cases(con)
     write_archives(con, landing, SPLIT, END)  # the split day again: identical bytes, skipped
+    write_leads(con, landing, "leads_2.ndjson", "contacted")  # the same leads, re-sent
     assert load(landing, incremental, root / "state_inc") > 0
     dbt(["build", *SELECT], incremental, root / "dbt_inc")
+    dbt(["build", *SELECT], incremental, root / "dbt_inc")  # nothing new: the marts stay the same
 
     full = root / "full.duckdb"
     assert load(landing, full, root / "state_full") > 0
@@ -117,4 +225,5 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "root": root,
         "first_ids": first_ids,
         "split": SPLIT,
+        "edge": edge,
     }

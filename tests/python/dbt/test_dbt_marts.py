@@ -100,3 +100,29 @@ def test_build_command_publishes_and_fails_cleanly(built: dict) -> None:
     )
     with duckdb.connect(str(target), read_only=True) as wh:
         assert wh.sql("select count(*) from marts.dim_workspaces").fetchone() != (0,)
+
+
+def test_edge_cases_reach_the_marts(built: dict) -> None:
+    """The edge-case versions of the second load took effect in the incremental warehouse."""
+    edge = built["edge"]
+    with duckdb.connect(str(built["incremental"]), read_only=True) as wh:
+        conversations = {
+            r[0]: r[1]
+            for r in wh.sql(
+                "select conversation_id, message_count from marts.fct_conversations"
+                " where platform = 'hatch'"
+            ).fetchall()
+        }
+        late = wh.sql(
+            f"select delivery_status from marts.fct_messages where message_id = '{edge['late_id']}'"
+        ).fetchone()
+        statuses = dict(
+            wh.sql(
+                "select contact_history_id, hatch_contact_id from marts.fct_contact_campaigns"
+                f" where contact_history_id = '{edge['contact_moved']}'"
+            ).fetchall()
+        )
+    assert edge["vanishing"] not in conversations  # every message moved away
+    assert edge["target"] in conversations and edge["growing"] in conversations
+    assert late is not None and late[0] != "failed"  # the older version did not win
+    assert statuses  # the record is still there, under its new contact

@@ -1,0 +1,130 @@
+{#- Data tests scoped to the batch on incremental builds.
+
+    dbt hands every generic data test its model through `get_where_subquery`; this project's version
+    applies a test's own `where` config when it has one, and otherwise `test_batch_scope`: on an
+    incremental build, a test of a large incremental Hatch model reads only the records of the
+    build's batch: those whose chosen version was loaded after the previous build's newest load
+    (`loaded_after` in `int_hatch__build_batches`).
+    A key unique among the rows whose key is in the batch stays unique in a table that was unique
+    before, since only those rows changed (so uniqueness of other columns is tested on every row);
+    the same holds for not-null, accepted values, relationships and set comparisons. A full build (first build or --full-refresh: `loaded_after`
+    is null) tests every row, and so does `--vars '{test_scope: all}'` (a scheduled full test pass).
+    Tests that compare totals (`sum_equals_row_count`) always read everything. -#}
+{% macro default__get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if not where -%}
+        {%- set where = hatch_analytics.test_batch_scope(relation) -%}
+    {%- endif -%}
+    {%- if where -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ where }}) dbt_subquery
+        {%- endset -%}
+        {%- do return(filtered) -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The relation `relation` as a test of the running build should read it: `relation` itself, or a
+    subquery of its batch rows (for relations a test compares against, e.g. `same_values_as`). -#}
+{% macro test_scoped_relation(relation) -%}
+    {#- a staging view's batch is read from its materialization (the same rows): filtering the view
+        would still rank every raw version first -#}
+    {%- set twins = {
+        'stg_hatch__conversation_items': 'int_hatch__messages',
+        'stg_hatch__contact_history': 'int_hatch__contact_history'
+    } -%}
+    {%- set where = hatch_analytics.test_batch_scope(relation) -%}
+    {%- if where and relation.identifier in twins -%}
+        (select * from {{ hatch_analytics.graph_model_relation(twins[relation.identifier]) }} where {{ where }}) dbt_scoped
+    {%- elif where -%}
+        (select * from {{ relation }} where {{ where }}) dbt_scoped
+    {%- else -%}
+        {{ relation }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The batch condition for a test of `relation`, or '' to test every row. -#}
+{% macro test_batch_scope(relation) -%}
+    {%- set scoped_tests = [
+        'unique', 'not_null', 'accepted_values', 'relationships',
+        'unique_combination_of_columns', 'same_values_as'
+    ] -%}
+    {#- relation name -> the key its rows are scoped by -#}
+    {%- set scoped_relations = {
+        'stg_hatch__conversation_items': 'message',
+        'stg_hatch__message_status_events': 'message',
+        'int_hatch__messages': 'message',
+        'int_hatch__message_status_events': 'message',
+        'int_hatch__message_status_timings': 'message',
+        'fct_messages': 'message',
+        'stg_hatch__contact_history': 'contact_history',
+        'int_hatch__contact_history': 'contact_history',
+        'fct_contact_campaigns': 'contact_history',
+        'int_hatch__conversations': 'conversation',
+        'fct_conversations': 'hatch_conversation'
+    } -%}
+    {#- uniqueness is checked within the batch only for a key the batch is cut by (a duplicate of a
+        batch row then has the same key, so it is in the batch too) -#}
+    {%- set batch_keys = {
+        'message': ['message_id', 'status_event_id'],
+        'contact_history': ['contact_history_id'],
+        'conversation': ['conversation_id'],
+        'hatch_conversation': ['conversation_key']
+    } -%}
+    {%- set metadata = model.test_metadata if model.test_metadata is defined and model.test_metadata else none -%}
+    {%- set test_name = metadata.name if metadata is not none else none -%}
+    {%- set kind = scoped_relations.get(relation.identifier) if relation.identifier is defined else none -%}
+    {%- if not execute or var('test_scope', 'batch') == 'all' or test_name not in scoped_tests or kind is none -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- if test_name in ['unique', 'unique_combination_of_columns'] -%}
+        {%- set kwargs = metadata.kwargs or {} -%}
+        {%- set tested = kwargs.get('combination') or [kwargs.get('column_name')] -%}
+        {%- if tested | select('in', batch_keys[kind]) | list | length == 0 -%}
+            {{ return('') }}
+        {%- endif -%}
+    {%- endif -%}
+    {%- set loaded_after = hatch_analytics.build_batch_loaded_after() -%}
+    {%- if loaded_after is none -%}
+        {{ return('') }}
+    {%- endif -%}
+    {#- the batch's records: those whose chosen version (or, for a conversation, newest input) was
+        loaded after the previous build; the int tables are appended in load order, so the scan
+        skips older row groups by their min/max -#}
+    {%- set batch_table = {
+        'message': ('int_hatch__messages', 'message_id'),
+        'contact_history': ('int_hatch__contact_history', 'contact_history_id'),
+        'conversation': ('int_hatch__conversations', 'conversation_id'),
+        'hatch_conversation': ('int_hatch__conversations', 'conversation_id')
+    }[kind] -%}
+    {%- set batch_keys = 'select ' ~ batch_table[1] ~ ' from ' ~ hatch_analytics.graph_model_relation(batch_table[0])
+        ~ " where _loaded_at > cast('" ~ loaded_after ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+    {%- if kind == 'hatch_conversation' -%}
+        {{ return("(platform <> 'hatch' or " ~ batch_table[1] ~ ' in (' ~ batch_keys ~ '))') }}
+    {%- else -%}
+        {{ return(batch_table[1] ~ ' in (' ~ batch_keys ~ ')') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- `loaded_after` of the newest row of `int_hatch__build_batches` as 'YYYY-MM-DD HH:MM:SS.ffffff'
+    (UTC); none when the table is missing or empty, or the build was a full one. -#}
+{% macro build_batch_loaded_after() -%}
+    {%- set node = graph.nodes.get('model.hatch_analytics.int_hatch__build_batches') -%}
+    {%- set existing = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
+    {%- if existing is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set result = run_query('select loaded_after from ' ~ existing ~ ' order by built_at desc limit 1') -%}
+    {%- if result | length == 0 or result.rows[0][0] is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(result.rows[0][0].strftime('%Y-%m-%d %H:%M:%S.%f')) }}
+{%- endmacro %}
+
+{#- The relation of a model of this project, from the graph (no `ref()` call: the test does not
+    declare it). -#}
+{% macro graph_model_relation(model_name) -%}
+    {%- set node = graph.nodes.get('model.hatch_analytics.' ~ model_name) -%}
+    {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias).include(database=false)) }}
+{%- endmacro %}
