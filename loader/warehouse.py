@@ -45,8 +45,11 @@ def lock_path(path: Path) -> Path:
     return path.with_name(path.name + ".lock")
 
 
-def _work_prefix(path: Path) -> str:
-    return path.name + WORK_SUFFIX + "-"
+def work_path(path: Path) -> Path:
+    """The working copy of ``path``: ``{name}.work/{name}``, the same every run and with the
+    published file's name, so dbt sees one profile (same path, same database name) from run to
+    run and parses only what changed (a per-process name made every build a full parse)."""
+    return path.with_name(path.name + WORK_SUFFIX) / path.name
 
 
 def _holder(lock_file: Path) -> str:
@@ -85,9 +88,13 @@ def _remove_db_files(path: Path) -> None:
 
 
 def _clean_stale_work_files(path: Path) -> None:
-    """Delete working files left by killed writers (safe: we hold the lock)."""
-    prefix = _work_prefix(path)
-    for stale in path.parent.glob(prefix + "*"):
+    """Delete working files left by killed writers (safe: we hold the lock), including those of
+    earlier versions (``{name}.work-{pid}.duckdb``)."""
+    work_dir = work_path(path).parent
+    stale_files = [*path.parent.glob(path.name + WORK_SUFFIX + "-*")]
+    if work_dir.is_dir():
+        stale_files += work_dir.iterdir()
+    for stale in stale_files:
         log.info("removing stale working file %s", stale)
         with contextlib.suppress(FileNotFoundError):
             stale.unlink()
@@ -101,7 +108,8 @@ def _create_new(work: Path) -> None:
 
 
 def _prepare_work_file(path: Path) -> Path:
-    work = path.with_name(f"{_work_prefix(path)}{os.getpid()}.duckdb")
+    work = work_path(path)
+    work.parent.mkdir(exist_ok=True)
     if path.exists():
         shutil.copyfile(path, work)
         wal = path.with_name(path.name + ".wal")
@@ -173,6 +181,8 @@ def writer(path: Path | str, publish: str = "copy") -> Iterator[Path]:
             log.debug("published %s", path)
         finally:
             _remove_db_files(work)  # no-op after a successful publish
+            with contextlib.suppress(OSError):
+                work.parent.rmdir()
 
 
 def connect(path: Path | str) -> duckdb.DuckDBPyConnection:

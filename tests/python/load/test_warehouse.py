@@ -78,10 +78,14 @@ def test_failed_writer_discards_and_stale_files_are_cleaned(settings):
         raise RuntimeError("boom")
     assert not path.exists()
     assert list(path.parent.glob(path.name + ".work*")) == []
-    stale = path.with_name(path.name + ".work-999999.duckdb")
-    stale.write_bytes(b"left by a killed run")
-    with warehouse.writer(path):
-        assert not stale.exists()
+    legacy = path.with_name(path.name + ".work-999999.duckdb")  # an earlier version's name
+    stale = warehouse.work_path(path)
+    stale.parent.mkdir()
+    for left in (legacy, stale, stale.with_name(stale.name + ".wal")):
+        left.write_bytes(b"left by a killed run")
+    with warehouse.writer(path) as work:
+        assert work == stale and not legacy.exists()
+        assert not work.with_name(work.name + ".wal").exists()
     assert path.exists()
 
 
@@ -124,10 +128,10 @@ def test_killed_load_then_rerun_equals_clean_load(kit, settings, tmp_path, conve
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
     assert not settings.warehouse_path.exists()  # nothing published
-    assert list(settings.warehouse_path.parent.glob("*.work-*"))  # the killed run's leftovers
+    assert list(settings.warehouse_path.parent.glob("*.work/*"))  # the killed run's leftovers
     summary = run_load(settings)
     assert summary.count("loaded") == 10 and not summary.failed
-    assert not list(settings.warehouse_path.parent.glob("*.work-*"))
+    assert not list(settings.warehouse_path.parent.glob("*.work*"))
     clean = tmp_path / "clean.duckdb"
     run_load(settings.__class__(landing_url=settings.landing_url, warehouse_path=clean))
     assert conversation_rows(settings.warehouse_path) == conversation_rows(clean)
@@ -138,7 +142,7 @@ def test_in_place_writes_the_published_file_and_refuses_while_read(kit, settings
     kit.land("contact_history", "json", date(2024, 3, 1), date(2024, 3, 5))
     first = run_load(in_place).rows
     inode = settings.warehouse_path.stat().st_ino
-    assert first > 0 and not list(settings.warehouse_path.parent.glob("*.work-*"))
+    assert first > 0 and not list(settings.warehouse_path.parent.glob("*.work*"))
     reader = _reader(settings.warehouse_path)
     try:
         assert int(reader.stdout.readline()) == first
