@@ -1,9 +1,9 @@
 {#- The SQL of `stg_hatch__contact_history` (one row per contact_history_id, its newest version),
-    shared with the incremental `int_hatch__contact_history`. `contact_history_ids`: optional SQL
-    subquery of ids; when given, only the raw rows of those records are ranked (every version of
-    each listed record, so the version chosen is the one the whole view chooses). The staging view
-    calls it without one. -#}
-{% macro hatch_contact_history_latest(contact_history_ids=none) -%}
+    shared with the incremental `int_hatch__contact_history`. `raw_filter`: optional condition on
+    the raw rows; when given, only those rows are ranked (the incremental batch, whose winners
+    `newest_over_current` then compares with the versions already chosen). The staging view calls
+    it without one. -#}
+{% macro hatch_contact_history_latest(raw_filter=none) -%}
 with source as (
 
     select * from {{ source('hatch', 'hatch_contact_history') }}
@@ -38,8 +38,8 @@ renamed as (
         _record_number,
         {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
     from source
-    {%- if contact_history_ids is not none %}
-    where {{ normalized_key_in('contact_history_id', contact_history_ids) }}
+    {%- if raw_filter is not none %}
+    where {{ raw_filter }}
     {%- endif %}
 
 ),

@@ -1,9 +1,9 @@
 {#- The SQL of `stg_hatch__conversation_items` (one row per message id, its newest version), shared
-    with the incremental `int_hatch__messages`. `message_ids`: optional SQL subquery of message ids;
-    when given, only the raw rows of those messages are ranked (every version of each listed
-    message, so the newest version chosen is the one the whole view chooses). The staging view
-    calls it without one. -#}
-{% macro hatch_conversation_items_latest(message_ids=none) -%}
+    with the incremental `int_hatch__messages`. `raw_filter`: optional condition on the raw rows;
+    when given, only those rows are ranked (the incremental batch, whose winners
+    `newest_over_current` then compares with the versions already chosen). The staging view calls
+    it without one. -#}
+{% macro hatch_conversation_items_latest(raw_filter=none) -%}
 with source as (
 
     select * from {{ source('hatch', 'hatch_conversation_items') }}
@@ -42,8 +42,8 @@ renamed as (
         _record_number,
         {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
     from source
-    {%- if message_ids is not none %}
-    where {{ normalized_key_in('id', message_ids) }}
+    {%- if raw_filter is not none %}
+    where {{ raw_filter }}
     {%- endif %}
 
 ),

@@ -1,14 +1,13 @@
 {#- The SQL of `stg_hatch__message_status_events` (one row per entry of a message's status history),
-    shared with the incremental `int_hatch__message_status_events`. `messages_relation`: one row per
+    shared with the incremental `int_hatch__message_status_timings`. `messages_relation`: one row per
     message id, newest version, with `message_id`, `status_history_raw` and `_loaded_at` (the view
-    `stg_hatch__conversation_items`, or its materialization `int_hatch__messages`). `message_ids`:
-    optional SQL subquery; when given, only those messages' histories are unpacked. `message_filter`:
-    optional condition on `messages_relation`'s rows, likewise (a condition on the relation itself
-    reads only the matching rows; an id subquery reads every row's history to probe the ids). -#}
-{% macro hatch_status_events(messages_relation, message_ids=none, message_filter=none) -%}
+    `stg_hatch__conversation_items`, or its materialization `int_hatch__messages`). `message_filter`:
+    optional condition on `messages_relation`'s rows; when given, only those messages' histories are
+    unpacked. -#}
+{% macro hatch_status_events(messages_relation, message_filter=none) -%}
 with messages as (
 
-    {%- if message_ids is none and message_filter is none %}
+    {%- if message_filter is none %}
 
     select
         message_id,
@@ -28,12 +27,7 @@ with messages as (
         min(_loaded_at) as _loaded_at
     from {{ messages_relation }}
     where status_history_raw is not null
-        {%- if message_ids is not none %}
-        and message_id in ({{ message_ids }})
-        {%- endif %}
-        {%- if message_filter is not none %}
         and {{ message_filter }}
-        {%- endif %}
     group by message_id
 
     {%- endif %}

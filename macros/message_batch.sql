@@ -1,5 +1,5 @@
 {#- The incremental batch of the Hatch models (the message models int_hatch__messages,
-    int_hatch__message_status_events, int_hatch__message_status_timings, fct_messages; the contact
+    int_hatch__message_status_timings, fct_messages; the contact
     models int_hatch__contact_history, fct_contact_campaigns; the conversation models through
     `hatch_conversation_batch_ids`): a boolean condition on the candidate rows.
 
@@ -60,20 +60,86 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The ids (`id_column`, normalised like staging) of a raw Hatch table (`table_name`) with a raw row in
-    the batch of `message_batch_filter`, anchored on `{{ this }}` (and on `updated_at_anchor` for the
-    lookback when given): a superset of the ids whose chosen version is in the batch, since the
-    chosen version is one of the record's raw rows. -#}
-{% macro hatch_raw_batch_ids(table_name, id_column, updated_at_anchor=none, anchor_filter=none) -%}
-    select {{ empty_to_null(id_column) }}
-    from {{ source('hatch', table_name) }}
-    where {{ message_batch_filter(
+{#- The condition on a raw Hatch table's rows that are in the batch of `message_batch_filter`,
+    anchored on `{{ this }}` (and on `updated_at_anchor` for the lookback when given). -#}
+{% macro hatch_raw_batch_filter(updated_at_anchor=none, anchor_filter=none) -%}
+    {{ message_batch_filter(
         loaded_at_column='_loaded_at',
         updated_at_column=raw_timestamp_utc('updated_at'),
         updated_at_anchor=updated_at_anchor,
         anchor_filter=anchor_filter,
         raw=true
     ) }}
+{%- endmacro %}
+
+{#- The ids (`id_column`, normalised like staging) of a raw Hatch table (`table_name`) with a raw row in
+    the batch (`hatch_raw_batch_filter`): a superset of the ids whose chosen version is in the batch,
+    since the chosen version is one of the record's raw rows. -#}
+{% macro hatch_raw_batch_ids(table_name, id_column, updated_at_anchor=none, anchor_filter=none) -%}
+    select {{ empty_to_null(id_column) }}
+    from {{ source('hatch', table_name) }}
+    where {{ hatch_raw_batch_filter(updated_at_anchor=updated_at_anchor, anchor_filter=anchor_filter) }}
+{%- endmacro %}
+
+{#- An incremental run of a newest-version model (`int_hatch__messages`, `int_hatch__contact_history`,
+    whose `{{ this }}` holds each record's chosen version): the batch's winners that beat the
+    versions already chosen. `batch_sql` ranks just the raw rows of the batch (one row per `key`,
+    the newest among them, with `updated_at` and `_file_name`); a record's newest version overall
+    is the newer of that row and the one in `{{ this }}` (the newest of every row loaded before),
+    so a record whose chosen version still wins is left out (delete+insert leaves its row alone).
+    The order is the staging models': `updated_at`, then the export's end date, then the load, and
+    a batch row is always loaded after the rows in `{{ this }}`. The end date of a version is its
+    archive's (`_file_name`; one window per archive name), read from the raw table. This never
+    reads the other versions' full rows: ranking every raw version of the batch's records scanned
+    every column of the whole raw table. -#}
+{% macro newest_over_current(batch_sql, key, table_name) -%}
+with batch as (
+
+    {{ batch_sql }}
+
+),
+
+current_versions as (
+
+    select {{ key }}, updated_at, _file_name
+    from {{ this }}
+    where {{ key }} in (select {{ key }} from batch)
+
+),
+
+export_windows as (
+
+    select _file_name, max(_export_end_date) as export_end_date
+    from {{ source('hatch', table_name) }}
+    where _file_name in (select _file_name from current_versions)
+        or _file_name in (select _file_name from batch)
+    group by _file_name
+
+)
+
+select batch.*
+from batch
+left join current_versions
+    on batch.{{ key }} = current_versions.{{ key }}
+left join export_windows as current_window
+    on current_versions._file_name = current_window._file_name
+left join export_windows as batch_window
+    on batch._file_name = batch_window._file_name
+where current_versions.{{ key }} is null
+    or not (
+        {#- the current version ranks first: a newer updated_at (a value beats null), or the same
+            updated_at and a later export end date (likewise); a full tie goes to the later load,
+            the batch's -#}
+        (current_versions.updated_at is not null
+            and (batch.updated_at is null or current_versions.updated_at > batch.updated_at))
+        or (
+            (current_versions.updated_at = batch.updated_at
+                or (current_versions.updated_at is null and batch.updated_at is null))
+            and current_window.export_end_date is not null
+            and (batch_window.export_end_date is null
+                or current_window.export_end_date > batch_window.export_end_date)
+        )
+    )
 {%- endmacro %}
 
 {#- The conversations an incremental run of a conversation model recomputes (`{{ this }}` has
@@ -100,12 +166,6 @@
                 'contact_history_id', updated_at_anchor=ref('int_hatch__contact_history'),
                 anchor_filter=this_filter)) }}
         )
-{%- endmacro %}
-
-{#- The message ids with a raw `hatch_conversation_items` row in the batch (for `int_hatch__messages`,
-    whose `{{ this }}` anchors it). -#}
-{% macro hatch_raw_message_batch_ids() -%}
-    {{ hatch_raw_batch_ids('hatch_conversation_items', 'id') }}
 {%- endmacro %}
 
 {#- `to_utc_timestamp` for a raw column that the loader usually types already (DuckDB: TIMESTAMPTZ):

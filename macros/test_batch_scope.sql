@@ -7,7 +7,8 @@
     (`loaded_after` in `int_hatch__build_batches`).
     A key unique among the rows whose key is in the batch stays unique in a table that was unique
     before, since only those rows changed (so uniqueness of other columns is tested on every row);
-    the same holds for not-null, accepted values, relationships and set comparisons. A full build (first build or --full-refresh: `loaded_after`
+    the same holds for set comparisons. Tests of single rows (not-null, accepted values,
+    relationships) read just the batch's rows, by their `_loaded_at`. A full build (first build or --full-refresh: `loaded_after`
     is null) tests every row, and so does `--vars '{test_scope: all}'` (a scheduled full test pass).
     Tests that compare totals (`sum_equals_row_count`) always read everything. -#}
 {% macro default__get_where_subquery(relation) -%}
@@ -55,7 +56,6 @@
         'stg_hatch__conversation_items': 'message',
         'stg_hatch__message_status_events': 'message',
         'int_hatch__messages': 'message',
-        'int_hatch__message_status_events': 'message',
         'int_hatch__message_status_timings': 'message',
         'fct_messages': 'message',
         'stg_hatch__contact_history': 'contact_history',
@@ -92,6 +92,15 @@
     {#- the batch's records: those whose chosen version (or, for a conversation, newest input) was
         loaded after the previous build; the int tables are appended in load order, so the scan
         skips older row groups by their min/max -#}
+    {#- a test of single rows (not null, accepted values, relationships) reads the rows of the
+        batch directly: a table's `_loaded_at` is its record's chosen load (a conversation's newest
+        input), and the tables are appended in load order, so the scan skips older row groups by
+        their min/max instead of probing every row's key -#}
+    {%- set row_tests = ['not_null', 'accepted_values', 'relationships'] -%}
+    {%- if test_name in row_tests and relation.identifier.startswith(('int_', 'fct_')) -%}
+        {%- set rows = "_loaded_at > cast('" ~ loaded_after ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+        {{ return("(platform <> 'hatch' or " ~ rows ~ ")" if kind == 'hatch_conversation' else rows) }}
+    {%- endif -%}
     {%- set batch_table = {
         'message': ('int_hatch__messages', 'message_id'),
         'contact_history': ('int_hatch__contact_history', 'contact_history_id'),

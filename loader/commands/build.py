@@ -55,6 +55,11 @@ def register(
         allow_abbrev=False,  # dbt's --state must not be read as --state-dir
         epilog="Any other argument is passed to `dbt build` unchanged.",
     )
+    parser.add_argument(
+        "--unit-tests",
+        action="store_true",
+        help="also run dbt's unit tests (left out by default: they test the SQL, not the data)",
+    )
     parser.__class__ = _PassThroughParser
     parser.set_defaults(func=run, dbt_args=[])
 
@@ -65,21 +70,23 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def run_dbt_build(work_path: Path, dbt_args: Sequence[str] = ()) -> int:
+def run_dbt_build(work_path: Path, dbt_args: Sequence[str] = (), unit_tests: bool = False) -> int:
     """Run ``dbt build`` with ``WAREHOUSE_PATH=work_path``; dbt's exit code."""
     env = {**os.environ, "WAREHOUSE_PATH": str(work_path)}
     env.setdefault("DBT_PROFILES_DIR", str(PROJECT_DIR))
+    if not unit_tests:
+        env.setdefault("DBT_EXCLUDE_RESOURCE_TYPES", "unit_test")
     cmd = [dbt_executable(), "build", "--project-dir", str(PROJECT_DIR), *dbt_args]
     log.info("running %s", " ".join(cmd))
     return subprocess.run(cmd, env=env, check=False).returncode
 
 
-def build(settings: Settings, dbt_args: Sequence[str] = ()) -> None:
+def build(settings: Settings, dbt_args: Sequence[str] = (), unit_tests: bool = False) -> None:
     """Build the warehouse through :func:`loader.warehouse.writer`; raise when dbt fails."""
     from loader import warehouse
 
     with warehouse.writer(settings.warehouse_path, settings.warehouse_publish) as work_path:
-        code = run_dbt_build(Path(work_path), dbt_args)
+        code = run_dbt_build(Path(work_path), dbt_args, unit_tests)
         if code != 0:
             kept = (
                 "models built before the failure stay in it (WAREHOUSE_PUBLISH=in-place)"
@@ -93,6 +100,6 @@ def build(settings: Settings, dbt_args: Sequence[str] = ()) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Build and report."""
-    build(settings, args.dbt_args)
+    build(settings, args.dbt_args, args.unit_tests)
     print(f"build: ok, published {settings.warehouse_path}")
     return 0

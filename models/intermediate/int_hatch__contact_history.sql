@@ -1,7 +1,8 @@
 {#- stg_hatch__contact_history materialized, incrementally: the staging view re-runs its dedup window
     on every read, so the contact models, rollups and lead matching read this table instead.
-    Incremental (delete+insert on contact_history_id): each run re-reads the batch of
-    `message_batch_filter`, ranking only the raw rows of the records with a raw row in it. -#}
+    Incremental (delete+insert on contact_history_id): each run ranks the raw rows of the batch of
+    `message_batch_filter` and keeps the ones newer than the version already chosen (macro
+    `newest_over_current`). -#}
 {{
     config(
         materialized='incremental',
@@ -39,7 +40,10 @@ select
     _loaded_at
 from (
     {%- if is_incremental() %}
-    {{ hatch_contact_history_latest(contact_history_ids=hatch_raw_batch_ids('hatch_contact_history', 'contact_history_id')) }}
+    {{ newest_over_current(
+        hatch_contact_history_latest(raw_filter=hatch_raw_batch_filter()),
+        'contact_history_id', 'hatch_contact_history'
+    ) }}
     {%- else %}
     select * from {{ ref('stg_hatch__contact_history') }}
     {%- endif %}

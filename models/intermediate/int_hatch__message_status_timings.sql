@@ -1,7 +1,8 @@
 {#- One row per message that has a status history: when it was first handed to the carrier,
     first delivered, and how many history entries parsed or did not. Incremental (delete+insert on
-    message_id) from int_hatch__message_status_events: each run recomputes the messages in the batch
-    of `message_batch_filter`; the post-hook drops messages whose newest version lost its history. -#}
+    message_id) from the status histories of int_hatch__messages: each run recomputes the messages in
+    the batch of `message_batch_filter`; the post-hook drops messages whose newest version lost its
+    history. -#}
 {{
     config(
         materialized='incremental',
@@ -14,6 +15,8 @@
     )
 }}
 
+{#- The entries are unpacked from int_hatch__messages with the SQL of stg_hatch__message_status_events
+    (macro `hatch_status_events`); on an incremental run only the batch's histories. -#}
 with events as (
 
     select
@@ -22,19 +25,16 @@ with events as (
         event_at,
         is_parsed,
         _loaded_at
-    from {{ ref('int_hatch__message_status_events') }}
-    {%- if is_incremental() and var('message_lookback_days') | int > 0 %}
-    where message_id in (
-        select message_id
-        from {{ ref('int_hatch__messages') }}
-        where status_history_raw is not null
-            and {{ message_batch_filter(updated_at_anchor=ref('int_hatch__messages')) }}
-    )
-    {%- else %}
-    {#- an event's _loaded_at is its message's: the batch's events are read directly (the table is
-        appended in load order, so older row groups are skipped), not probed by message id -#}
-    where {{ message_batch_filter(updated_at_anchor=ref('int_hatch__messages')) }}
-    {%- endif %}
+    from (
+        {%- if is_incremental() %}
+        {{ hatch_status_events(
+            ref('int_hatch__messages'),
+            message_filter=message_batch_filter(updated_at_anchor=ref('int_hatch__messages'))
+        ) }}
+        {%- else %}
+        {{ hatch_status_events(ref('int_hatch__messages')) }}
+        {%- endif %}
+    ) as status_events
 
 ),
 

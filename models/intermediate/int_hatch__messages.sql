@@ -1,7 +1,8 @@
 {#- stg_hatch__conversation_items materialized once (without `body`), incrementally: the staging view
     re-runs its dedup window and JSON parsing on every read, so the message models, the conversation
     and workspace rollups and speed to lead read this table instead. Incremental (delete+insert on
-    message_id): each run re-reads the batch of `message_batch_filter`. -#}
+    message_id): each run ranks the raw rows of the batch of `message_batch_filter` and keeps the
+    ones newer than the version already chosen. -#}
 {{
     config(
         materialized='incremental',
@@ -43,11 +44,13 @@ select
     _loaded_at
 from (
     {%- if is_incremental() %}
-    {#- Only the raw rows of the messages with a raw row in the batch are ranked (every version of
-        each such message, so the version chosen equals the view's); the batch filter on the chosen
-        version then keeps exactly the view's batch. Ranking every raw row first was the bulk of an
-        incremental run. -#}
-    {{ hatch_conversation_items_latest(message_ids=hatch_raw_message_batch_ids()) }}
+    {#- Only the batch's raw rows are ranked; their winners replace the chosen versions they beat
+        (macro `newest_over_current`). Ranking every raw version of the batch's messages read the
+        whole raw table, every column, on each run. -#}
+    {{ newest_over_current(
+        hatch_conversation_items_latest(raw_filter=hatch_raw_batch_filter()),
+        'message_id', 'hatch_conversation_items'
+    ) }}
     {%- else %}
     select * from {{ ref('stg_hatch__conversation_items') }}
     {%- endif %}
