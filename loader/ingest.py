@@ -517,9 +517,16 @@ def load_archives(
 
 
 def run_load(
-    settings: Settings, targets: Sequence[str] = (), system: str | None = None
+    settings: Settings,
+    targets: Sequence[str] = (),
+    system: str | None = None,
+    after: Callable[[Path], None] | None = None,
 ) -> LoadSummary:
-    """``load``: the named files, or everything in the landing store; one publish at the end."""
+    """``load``: the named files, or everything in the landing store; one publish at the end.
+
+    ``after`` runs on the working file after the load, before the publish (``load --build``);
+    when it raises, nothing is published.
+    """
     if system is not None and system not in DOCUMENT_TABLES:
         raise ConfigError(f"--system must be one of {', '.join(DOCUMENT_TABLES)}")
     if targets:
@@ -528,7 +535,10 @@ def run_load(
         candidates = discover(LandingStore(settings.landing_url))
     log.info("load: %d file(s) to consider", len(candidates))
     with warehouse.writer(settings.warehouse_path, settings.warehouse_publish) as work:
-        return load_candidates(work, candidates, settings)
+        summary = load_candidates(work, candidates, settings)
+        if after is not None:
+            after(work)
+        return summary
 
 
 # --- benchmark: python -m loader.ingest ARCHIVE.zip|DIR ... -------------------------------------

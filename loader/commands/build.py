@@ -81,21 +81,26 @@ def run_dbt_build(work_path: Path, dbt_args: Sequence[str] = (), unit_tests: boo
     return subprocess.run(cmd, env=env, check=False).returncode
 
 
+def build_work_file(
+    settings: Settings, work_path: Path, dbt_args: Sequence[str] = (), unit_tests: bool = False
+) -> None:
+    """``dbt build`` on the writer's file ``work_path``; raise when dbt fails."""
+    code = run_dbt_build(Path(work_path), dbt_args, unit_tests)
+    if code != 0:
+        kept = (
+            "models built before the failure stay in it (WAREHOUSE_PUBLISH=in-place)"
+            if settings.warehouse_publish == "in-place"
+            else "it is unchanged"
+        )
+        raise BuildFailedError(f"dbt build failed (exit {code}); {settings.warehouse_path}: {kept}")
+
+
 def build(settings: Settings, dbt_args: Sequence[str] = (), unit_tests: bool = False) -> None:
     """Build the warehouse through :func:`loader.warehouse.writer`; raise when dbt fails."""
     from loader import warehouse
 
     with warehouse.writer(settings.warehouse_path, settings.warehouse_publish) as work_path:
-        code = run_dbt_build(Path(work_path), dbt_args, unit_tests)
-        if code != 0:
-            kept = (
-                "models built before the failure stay in it (WAREHOUSE_PUBLISH=in-place)"
-                if settings.warehouse_publish == "in-place"
-                else "it is unchanged"
-            )
-            raise BuildFailedError(
-                f"dbt build failed (exit {code}); {settings.warehouse_path}: {kept}"
-            )
+        build_work_file(settings, Path(work_path), dbt_args, unit_tests)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

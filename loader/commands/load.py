@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from pathlib import Path
 
 from loader.config import Settings
 from loader.errors import LoadFailedError
@@ -33,6 +35,12 @@ def register(
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments shared with ``sync``."""
     parser.add_argument(
+        "--build",
+        action="store_true",
+        help="then run `dbt build` on the same working copy and publish both at once: one copy "
+        "of the warehouse instead of two, and readers never see new raw rows before the marts",
+    )
+    parser.add_argument(
         "--max-member-bytes",
         type=int,
         dest="setting_max_member_bytes",
@@ -51,11 +59,23 @@ def report(summary: LoadSummary) -> int:
     return 0
 
 
+def after_load(args: argparse.Namespace, settings: Settings) -> Callable[[Path], None] | None:
+    """What runs on the working copy after the load, before it is published (``--build``)."""
+    if not args.build:
+        return None
+    from loader.commands.build import build_work_file
+
+    return lambda work: build_work_file(settings, work)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Load and report."""
+    """Load (and build) and report."""
     from loader.ingest import run_load
 
-    return report(run_load(settings, args.paths, args.system))
+    summary = run_load(settings, args.paths, args.system, after=after_load(args, settings))
+    if args.build:
+        print(f"build: ok, published {settings.warehouse_path}")
+    return report(summary)
 
 
 def _add_targets(parser: argparse.ArgumentParser) -> None:

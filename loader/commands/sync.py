@@ -22,7 +22,8 @@ def register(
         parents=parents,
         help="fetch, then load",
         description=(
-            "Run `fetch` (same options), then `load` of everything landed and not loaded yet. "
+            "Run `fetch` (same options), then `load` of everything landed and not loaded yet "
+            "(with --build, then `dbt build`, published together). "
             "When the fetch fails, what is already landed is still loaded; the exit code is the "
             "fetch's."
         ),
@@ -42,7 +43,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except LoaderError as exc:
         log.error("fetch failed: %s; loading what is landed", exc)
         fetch_error = exc
-    code = load_command.report(run_load(settings))
+    summary = run_load(settings, after=load_command.after_load(args, settings))
+    if args.build:
+        print(f"build: ok, published {settings.warehouse_path}")
+    code = load_command.report(summary)
     if fetch_error is not None:
         raise fetch_error
     return code

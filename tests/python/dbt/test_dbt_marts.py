@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -10,8 +13,10 @@ import pytest
 
 from loader.commands import build as build_command
 from loader.config import Settings
+from loader.ingest import run_load
 
 pytestmark = pytest.mark.dbt
+PROJECT_DIR = Path(__file__).resolve().parents[3]
 
 
 def test_second_load_reexports_old_messages(built: dict) -> None:
@@ -126,3 +131,45 @@ def test_edge_cases_reach_the_marts(built: dict) -> None:
     assert edge["target"] in conversations and edge["growing"] in conversations
     assert late is not None and late[0] != "failed"  # the older version did not win
     assert statuses  # the record is still there, under its new contact
+
+
+def test_load_build_publishes_load_and_marts_together(built: dict) -> None:
+    """`load --build`: one working copy, published only when the load and the build both succeed."""
+    root: Path = built["root"]
+    target = root / "one_session.duckdb"
+    settings = Settings(
+        landing_url=str(root / "landing"), warehouse_path=target, state_dir=root / "state_one"
+    )
+
+    def failing_build(work: Path) -> None:
+        raise build_command.BuildFailedError(f"dbt build failed on {work.name}")
+
+    with pytest.raises(build_command.BuildFailedError):
+        run_load(settings, after=failing_build)
+    assert not target.exists()  # the loaded rows were not published without their marts
+
+    env = {
+        **os.environ,
+        "LANDING_URL": str(root / "landing"),
+        "WAREHOUSE_PATH": str(target),
+        "LOADER_STATE_DIR": str(root / "state_one"),
+        "DBT_TARGET_PATH": str(root / "one_target"),
+        "DBT_LOG_PATH": str(root / "one_logs"),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "loader", "load", "--build"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "build: ok" in proc.stdout and "load:" in proc.stdout
+    counts = """select (select count(*) from marts.fct_messages),
+        (select count(*) from raw.hatch_leads)"""
+    with (
+        duckdb.connect(str(target), read_only=True) as one,
+        duckdb.connect(str(built["full"]), read_only=True) as full,
+    ):
+        assert one.sql(counts).fetchone() == full.sql(counts).fetchone()
