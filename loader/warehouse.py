@@ -87,9 +87,7 @@ def _exclusive_lock(path: Path) -> Iterator[None]:
 
 
 def _remove_db_files(path: Path) -> None:
-    for candidate in (path, path.with_name(path.name + ".wal")):
-        with contextlib.suppress(FileNotFoundError):
-            candidate.unlink()
+    _drop(path, path.with_name(path.name + ".wal"))
 
 
 def _kept_paths(path: Path) -> tuple[Path, Path, Path]:
@@ -147,14 +145,13 @@ def _refresh_previous(path: Path, work: Path) -> bool:
     if not previous.exists():
         return False
     have, want = delta_copy.load(previous_digests), delta_copy.load(published_digests)
-    usable = (
-        have is not None
-        and want is not None
-        and have.matches(previous)
-        and want.matches(path)
-        and not delta_copy.is_open(previous)  # a reader's old snapshot: never write to it
-    )
-    if not usable or have is None or want is None:
+    if (
+        have is None
+        or want is None
+        or not have.matches(previous)
+        or not want.matches(path)
+        or delta_copy.is_open(previous)  # a reader's old snapshot: never write to it
+    ):
         log.info("no usable previous version of %s: full copy", path)
         _drop(previous, previous_digests)
         return False
