@@ -21,13 +21,16 @@ import fcntl
 import json
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import xxhash
 
 BLOCK_BYTES = 1 << 18  # DuckDB's block size: a changed block is one write unit
-_READ_BYTES = 32 << 20
+_READ_BYTES = 4 << 20  # a multiple of BLOCK_BYTES
+_THREADS = max(1, min(4, os.cpu_count() or 1))
 _DIGEST_BYTES = 16
 _FORMAT = "xxh3_128"
 
@@ -58,19 +61,37 @@ def _blocks(size: int) -> int:
 
 
 def digest_file(path: Path) -> Record | None:
-    """The block digests of ``path``; None when it changed while it was read."""
+    """The block digests of ``path``; None when it changed while it was read. The file is read
+    in ranges by one thread per core (reads and xxh3 release the GIL): publishing a 2.8 GB
+    warehouse took 1.4 s on one thread, right after its checkpoint."""
     before = path.stat()
-    out = bytearray()
-    buf = bytearray(_READ_BYTES)
-    view = memoryview(buf)
-    with path.open("rb", buffering=0) as fh:
-        while n := fh.readinto(buf):
-            for start in range(0, n, BLOCK_BYTES):
-                out += xxhash.xxh3_128_digest(view[start : min(n, start + BLOCK_BYTES)])
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        step = _READ_BYTES * max(1, -(-_blocks(size) * BLOCK_BYTES // _READ_BYTES // _THREADS))
+        starts = range(0, size, step)
+        with ThreadPoolExecutor(_THREADS) as pool:
+            ends = (min(size, start + step) for start in starts)
+            digests = b"".join(pool.map(partial(_digest_range, fd), starts, ends))
+    finally:
+        os.close(fd)
     after = path.stat()
     if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
         return None
-    return Record(after.st_size, after.st_mtime_ns, bytes(out))
+    return Record(after.st_size, after.st_mtime_ns, digests)
+
+
+def _digest_range(fd: int, start: int, end: int) -> bytes:
+    """Digests of the blocks from ``start`` (a block boundary) to ``end``."""
+    out = bytearray()
+    buf = bytearray(_READ_BYTES)
+    view = memoryview(buf)
+    offset = start
+    while offset < end and (n := os.preadv(fd, [view[: min(_READ_BYTES, end - offset)]], offset)):
+        for at in range(0, n, BLOCK_BYTES):
+            out += xxhash.xxh3_128_digest(view[at : min(n, at + BLOCK_BYTES)])
+        offset += n
+    return bytes(out)
 
 
 def save(record: Record, dest: Path) -> None:

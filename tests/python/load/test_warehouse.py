@@ -242,3 +242,26 @@ def test_published_file_changed_outside_the_writer_is_copied_in_full(settings, c
     assert len(_copied(caplog)) == 1  # block copies again
     with warehouse.connect_readonly(path) as con:
         assert con.execute("SELECT count(*), sum(x) FROM t").fetchone() == (1005, 499500 - 15)
+
+
+def test_block_digests_read_in_parallel_ranges_match_each_block(tmp_path):
+    """The digests are those of each 256 KiB block in order, across the ranges read by
+    separate threads and for a last, partial block."""
+    import random
+
+    import xxhash
+
+    from loader import delta_copy
+
+    size = 4 * delta_copy._READ_BYTES * delta_copy._THREADS + 3 * delta_copy.BLOCK_BYTES + 12_345
+    data = random.Random(7).randbytes(size)
+    path = tmp_path / "file.bin"
+    path.write_bytes(data)
+    record = delta_copy.digest_file(path)
+    block = delta_copy.BLOCK_BYTES
+    expected = b"".join(
+        xxhash.xxh3_128_digest(data[at : at + block]) for at in range(0, size, block)
+    )
+    assert record is not None and record.size == size
+    assert record.digests == expected
+    assert record.matches(path)
