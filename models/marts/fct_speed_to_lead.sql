@@ -14,11 +14,14 @@ matches as (
 
 ),
 
+{#- Only the messages of matched contacts: a semi-join on one column before the two joins below,
+    which otherwise read every message twice (0.2-0.6 s a run at 5M messages, with few leads). -#}
 messages as (
 
     select contact_id, direction, message_at
     from {{ ref('int_hatch__messages') }}
     where message_at is not null and direction in ('inbound', 'outbound')
+        and contact_id in (select hatch_contact_id from matches)
 
 ),
 
