@@ -68,7 +68,8 @@ def digest_file(path: Path) -> Record | None:
     fd = os.open(path, os.O_RDONLY)
     try:
         size = os.fstat(fd).st_size
-        step = _READ_BYTES * max(1, -(-_blocks(size) * BLOCK_BYTES // _READ_BYTES // _THREADS))
+        reads = -(-size // _READ_BYTES)
+        step = _READ_BYTES * max(1, -(-reads // _THREADS))  # whole reads per thread
         starts = range(0, size, step)
         with ThreadPoolExecutor(_THREADS) as pool:
             ends = (min(size, start + step) for start in starts)
