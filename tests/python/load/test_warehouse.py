@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -11,8 +12,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+import xxhash
 
-from loader import warehouse
+from loader import delta_copy, warehouse
 from loader.config import load_settings
 from loader.errors import ConfigError, WarehouseBusyError
 from loader.ingest import run_load
@@ -247,12 +249,6 @@ def test_published_file_changed_outside_the_writer_is_copied_in_full(settings, c
 def test_block_digests_read_in_parallel_ranges_match_each_block(tmp_path):
     """The digests are those of each 256 KiB block in order, across the ranges read by
     separate threads and for a last, partial block."""
-    import random
-
-    import xxhash
-
-    from loader import delta_copy
-
     size = 4 * delta_copy._READ_BYTES * delta_copy._THREADS + 3 * delta_copy.BLOCK_BYTES + 12_345
     data = random.Random(7).randbytes(size)
     path = tmp_path / "file.bin"
