@@ -4,6 +4,10 @@ dbt runs against the working file that :func:`loader.warehouse.writer` yields (`
 is pointed at it), so readers keep the published file until the build succeeds; a failed build
 publishes nothing. Arguments after ``build`` go to dbt unchanged (``--full-refresh``,
 ``--select ...``).
+
+Without dbt arguments the build follows the new loads (:mod:`loader.build_state`): the whole
+project when the project changed since the last recorded build, else only what the raw tables
+that got new loads reach, else nothing. ``--all`` builds the whole project regardless.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import duckdb
+
+from loader import build_state
 from loader.config import Settings
 from loader.errors import LoaderError
 
@@ -60,6 +67,12 @@ def register(
         action="store_true",
         help="also run dbt's unit tests (left out by default: they test the SQL, not the data)",
     )
+    parser.add_argument(
+        "--all",
+        dest="whole_project",
+        action="store_true",
+        help="build and test the whole project, not only what the new loads reach",
+    )
     parser.__class__ = _PassThroughParser
     parser.set_defaults(func=run, dbt_args=[])
 
@@ -81,11 +94,52 @@ def run_dbt_build(work_path: Path, dbt_args: Sequence[str] = (), unit_tests: boo
     return subprocess.run(cmd, env=env, check=False).returncode
 
 
+def profiles_dir() -> Path:
+    """The directory of the profiles.yml dbt reads."""
+    return Path(os.environ.get("DBT_PROFILES_DIR", PROJECT_DIR))
+
+
+def plan(
+    work_path: Path, dbt_args: Sequence[str], unit_tests: bool, whole_project: bool
+) -> tuple[build_state.Fingerprint | None, list[str] | None]:
+    """What to record after a successful build (None: this build is not of the whole project)
+    and the ``--select`` values (None: no selection; empty: nothing to build)."""
+    if list(dbt_args) not in ([], ["--full-refresh"]):
+        return None, None
+    con = duckdb.connect(str(work_path))
+    try:
+        now = build_state.current(con, PROJECT_DIR, profiles_dir())
+        if dbt_args or unit_tests or whole_project:
+            return now, None
+        return now, build_state.selection(build_state.last_recorded(con), now)
+    finally:
+        con.close()
+
+
 def build_work_file(
-    settings: Settings, work_path: Path, dbt_args: Sequence[str] = (), unit_tests: bool = False
+    settings: Settings,
+    work_path: Path,
+    dbt_args: Sequence[str] = (),
+    unit_tests: bool = False,
+    whole_project: bool = False,
 ) -> None:
-    """``dbt build`` on the writer's file ``work_path``; raise when dbt fails."""
-    code = run_dbt_build(Path(work_path), dbt_args, unit_tests)
+    """``dbt build`` on the writer's file ``work_path`` (only what new loads reach, when no dbt
+    arguments are given); raise when dbt fails."""
+    work_path = Path(work_path)
+    fingerprint, select = plan(work_path, dbt_args, unit_tests, whole_project)
+    if select == []:
+        log.info("build: no new loads and no project change since the last build; dbt not run")
+        return
+    if select is not None:
+        log.info("build: only what the new loads reach: %s", " ".join(select))
+        dbt_args = [*dbt_args, "--select", *select]
+    code = run_dbt_build(work_path, dbt_args, unit_tests)
+    if code == 0 and fingerprint is not None:
+        con = duckdb.connect(str(work_path))
+        try:
+            build_state.record(con, fingerprint)
+        finally:
+            con.close()
     if code != 0:
         kept = (
             "models built before the failure stay in it (WAREHOUSE_PUBLISH=in-place)"
@@ -95,16 +149,21 @@ def build_work_file(
         raise BuildFailedError(f"dbt build failed (exit {code}); {settings.warehouse_path}: {kept}")
 
 
-def build(settings: Settings, dbt_args: Sequence[str] = (), unit_tests: bool = False) -> None:
+def build(
+    settings: Settings,
+    dbt_args: Sequence[str] = (),
+    unit_tests: bool = False,
+    whole_project: bool = False,
+) -> None:
     """Build the warehouse through :func:`loader.warehouse.writer`; raise when dbt fails."""
     from loader import warehouse
 
     with warehouse.writer(settings.warehouse_path, settings.warehouse_publish) as work_path:
-        build_work_file(settings, Path(work_path), dbt_args, unit_tests)
+        build_work_file(settings, Path(work_path), dbt_args, unit_tests, whole_project)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Build and report."""
-    build(settings, args.dbt_args, args.unit_tests)
+    build(settings, args.dbt_args, args.unit_tests, args.whole_project)
     print(f"build: ok, published {settings.warehouse_path}")
     return 0

@@ -148,23 +148,14 @@ def test_load_build_publishes_load_and_marts_together(built: dict) -> None:
         run_load(settings, after=failing_build)
     assert not target.exists()  # the loaded rows were not published without their marts
 
-    env = {
-        **os.environ,
-        "LANDING_URL": str(root / "landing"),
-        "WAREHOUSE_PATH": str(target),
-        "LOADER_STATE_DIR": str(root / "state_one"),
-        "DBT_TARGET_PATH": str(root / "one_target"),
-        "DBT_LOG_PATH": str(root / "one_logs"),
-    }
-    proc = subprocess.run(
-        [sys.executable, "-m", "loader", "load", "--build"],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    proc = _loader(
+        ["load", "--build"],
+        LANDING_URL=str(root / "landing"),
+        WAREHOUSE_PATH=str(target),
+        LOADER_STATE_DIR=str(root / "state_one"),
+        DBT_TARGET_PATH=str(root / "one_target"),
+        DBT_LOG_PATH=str(root / "one_logs"),
     )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "build: ok" in proc.stdout and "load:" in proc.stdout
     counts = """select (select count(*) from marts.fct_messages),
         (select count(*) from raw.hatch_leads)"""
@@ -173,3 +164,109 @@ def test_load_build_publishes_load_and_marts_together(built: dict) -> None:
         duckdb.connect(str(built["full"]), read_only=True) as full,
     ):
         assert one.sql(counts).fetchone() == full.sql(counts).fetchone()
+
+
+def _loader(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -m loader ARGS`` with ``env`` added; it must succeed."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "loader", *args],
+        cwd=PROJECT_DIR,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def _loader_build(
+    root: Path, target: Path, *args: str, logs: str = "follow_logs"
+) -> subprocess.CompletedProcess[str]:
+    return _loader(
+        ["build", *args],
+        WAREHOUSE_PATH=str(target),
+        LOADER_STATE_DIR=str(root / "state_follow"),
+        DBT_TARGET_PATH=str(root / "follow_target"),
+        DBT_LOG_PATH=str(root / logs),
+    )
+
+
+def _counts(path: Path) -> tuple[int, int, int]:
+    """Builds recorded by the loader, builds seen by dbt, HueChat conversations in the mart."""
+    with duckdb.connect(str(path), read_only=True) as wh:
+        row = wh.sql(
+            """select (select count(*) from loader.build_state),
+            (select count(*) from intermediate.int_hatch__build_batches),
+            (select count(*) from marts.fct_conversations where platform = 'huechat')"""
+        ).fetchone()
+    assert row is not None
+    return row
+
+
+def test_build_follows_new_loads(built: dict) -> None:
+    """`loader build` with no dbt arguments: the whole project when no build is recorded; nothing
+    when nothing was loaded since; after a HueChat file, only what that raw table reaches (the
+    Hatch models are not run). The marts then equal a `--full-refresh` build's."""
+    root: Path = built["root"]
+    target = root / "following.duckdb"
+    shutil.copy(built["incremental"], target)
+    whole = _loader_build(root, target)
+    assert "only what the new loads reach" not in whole.stderr
+    recorded, batches, huechat = _counts(target)
+    assert recorded == 1 and huechat == 0
+
+    idle = _loader_build(root, target)
+    assert "dbt not run" in idle.stderr
+    assert _counts(target) == (1, batches, 0)
+
+    settings = Settings(warehouse_path=target, state_dir=root / "state_follow")
+    fixture = PROJECT_DIR / "tests/python/sources/fixtures/huechat_pages.jsonl"
+    assert run_load(settings, [str(fixture)], "huechat").rows > 0
+    followed = _loader_build(root, target)
+    assert "source:*.huechat_conversations+" in followed.stderr
+    assert "hatch_conversation_items" not in followed.stderr
+    recorded, hatch_builds, huechat = _counts(target)
+    assert (recorded, hatch_builds) == (2, batches) and huechat > 0
+
+    refreshed = root / "following_refreshed.duckdb"
+    shutil.copy(target, refreshed)
+    _loader_build(root, refreshed, "--full-refresh")
+    with duckdb.connect(str(target), read_only=True) as wh:
+        wh.execute(f"attach '{refreshed}' as refreshed (read_only)")
+        marts = wh.sql(
+            "select table_name from duckdb_tables() where database_name = current_database()"
+            " and schema_name = 'marts'"
+        ).fetchall()
+        assert len(marts) >= 9
+        for (mart,) in marts:
+            a, b = f"select * from marts.{mart}", f"select * from refreshed.marts.{mart}"
+            diff = wh.sql(
+                f"select count(*) from (({a} except all {b}) union all ({b} except all {a}))"
+            )
+            assert diff.fetchone() == (0,), mart
+
+
+def test_docs_persisted_only_when_they_differ(built: dict) -> None:
+    """Descriptions are written to the catalog where they differ from the relation's comments (a
+    stale one is restored) and not rewritten on a run where they already match."""
+    root: Path = built["root"]
+    target = root / "comments.duckdb"
+    shutil.copy(built["full"], target)
+    column = "select comment from duckdb_columns() where schema_name = 'marts'"
+    column += " and table_name = 'fct_messages' and column_name = 'message_id'"
+    table = "select comment from duckdb_tables() where schema_name = 'marts'"
+    table += " and table_name = 'fct_messages'"
+    with duckdb.connect(str(target)) as wh:
+        described = (wh.sql(column).fetchone(), wh.sql(table).fetchone())
+        wh.execute("comment on column marts.fct_messages.message_id is 'stale'")
+        wh.execute("comment on table marts.fct_messages is 'stale'")
+    assert all(d and d[0] and d[0] != "stale" for d in described)
+    for run in ("comments_1", "comments_2"):
+        _loader_build(root, target, "--select", "fct_messages", logs=run)
+    with duckdb.connect(str(target), read_only=True) as wh:
+        assert (wh.sql(column).fetchone(), wh.sql(table).fetchone()) == described
+    first = (root / "comments_1/dbt.log").read_text()
+    second = (root / "comments_2/dbt.log").read_text()
+    assert '"fct_messages".message_id is' in first and '"fct_messages" is' in first
+    assert "comment on" not in second
