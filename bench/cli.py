@@ -494,7 +494,9 @@ class Bench:
             "- The reference reads the members already extracted from the ZIPs (extraction"
             " untimed); `load` reads the ZIP archives themselves. dlt reads the same extracted"
             " NDJSON lines (parsed with `json.loads`).",
-            f"- dbt runs as `{build}` with the project's profile.",
+            f"- dbt runs as `{build}` with the project's profile. Step 4 and the comparison"
+            " build the whole project; step 5's build runs only what the day's raw tables reach"
+            " (`loader/build_state.py`: the project is unchanged since step 4's recorded build).",
             f"- Every `load` and `build` publishes with `WAREHOUSE_PUBLISH={a.publish}`"
             + (
                 " (a working copy per run, so readers are never blocked: a full copy when there is"

@@ -219,6 +219,10 @@ def test_build_follows_new_loads(built: dict) -> None:
     idle = _loader_build(root, target)
     assert "dbt not run" in idle.stderr
     assert _counts(target) == (1, batches, 0)
+    forced = _loader_build(root, target, "--all")  # the whole project regardless, recorded
+    assert "dbt not run" not in forced.stderr
+    assert _counts(target) == (2, batches + 1, 0)
+    batches += 1
 
     settings = Settings(warehouse_path=target, state_dir=root / "state_follow")
     fixture = PROJECT_DIR / "tests/python/sources/fixtures/huechat_pages.jsonl"
@@ -227,7 +231,7 @@ def test_build_follows_new_loads(built: dict) -> None:
     assert "source:*.huechat_conversations+" in followed.stderr
     assert "hatch_conversation_items" not in followed.stderr
     recorded, hatch_builds, huechat = _counts(target)
-    assert (recorded, hatch_builds) == (2, batches) and huechat > 0
+    assert (recorded, hatch_builds) == (3, batches) and huechat > 0
 
     refreshed = root / "following_refreshed.duckdb"
     shutil.copy(target, refreshed)
