@@ -48,24 +48,24 @@ class Fingerprint:
     tables: dict[str, str]
 
 
-def _project_paths(project_dir: Path, profiles_dir: Path) -> Iterator[Path]:
-    for name in PROJECT_FILES:
-        if (project_dir / name).is_file():
-            yield project_dir / name
+def _project_paths(project_dir: Path, profiles_dir: Path) -> Iterator[tuple[str, Path]]:
+    """(name, path) of each file dbt reads; names are relative, so a moved checkout matches."""
+    files = [project_dir / name for name in PROJECT_FILES]
     for name in PROJECT_DIRS:
-        yield from sorted(p for p in (project_dir / name).rglob("*") if p.is_file())
-    yield from sorted(
-        p for p in (project_dir / "tests").rglob("*") if p.is_file() and p.suffix in DBT_SUFFIXES
-    )
+        files += sorted((project_dir / name).rglob("*"))
+    files += sorted(p for p in (project_dir / "tests").rglob("*") if p.suffix in DBT_SUFFIXES)
+    for path in files:
+        if path.is_file():
+            yield str(path.relative_to(project_dir)), path
     if (profiles_dir / "profiles.yml").is_file():
-        yield profiles_dir / "profiles.yml"
+        yield "<profiles>/profiles.yml", profiles_dir / "profiles.yml"
 
 
 def project_digest(project_dir: Path, profiles_dir: Path) -> str:
     """sha256 over the project files dbt reads, the dbt package versions and the dbt target."""
     digest = hashlib.sha256()
-    for path in _project_paths(project_dir, profiles_dir):
-        digest.update(str(path.relative_to(path.anchor)).encode() + b"\0")
+    for name, path in _project_paths(project_dir, profiles_dir):
+        digest.update(name.encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     for package in DBT_PACKAGES:
         try:
@@ -145,7 +145,7 @@ def selection(previous: Fingerprint | None, now: Fingerprint) -> list[str] | Non
     an empty list when nothing changed."""
     if previous is None or previous.project != now.project:
         return None
-    changed = sorted(t for t, fp in now.tables.items() if previous.tables.get(t) != fp)
     if any(t not in now.tables for t in previous.tables):  # a raw table was dropped
         return None
+    changed = sorted(t for t, fp in now.tables.items() if previous.tables.get(t) != fp)
     return [f"source:*.{t}+" for t in changed]

@@ -34,16 +34,18 @@
 
 {#- The comments a relation holds now: {relation: text or none, columns: {name: text or none}}. -#}
 {% macro hatch_current_comments(relation) -%}
-  {%- set where -%}
+  {%- set in_schema -%}
     database_name = '{{ relation.database }}' and schema_name = '{{ relation.schema }}'
-    and table_name = '{{ relation.identifier }}'
   {%- endset -%}
+  {%- set name = "'" ~ relation.identifier ~ "'" -%}
   {%- set sql -%}
-    select 'relation' as kind, null as column_name, comment from duckdb_tables() where {{ where }}
+    select 'relation' as kind, null as column_name, comment from duckdb_tables()
+    where {{ in_schema }} and table_name = {{ name }}
     union all
-    select 'relation', null, comment from duckdb_views() where {{ where | replace('table_name', 'view_name') }}
+    select 'relation', null, comment from duckdb_views() where {{ in_schema }} and view_name = {{ name }}
     union all
-    select 'column', column_name, comment from duckdb_columns() where {{ where }}
+    select 'column', column_name, comment from duckdb_columns()
+    where {{ in_schema }} and table_name = {{ name }}
   {%- endset -%}
   {%- set result = {'relation': none, 'columns': {}} -%}
   {%- for row in run_query(sql).rows -%}

@@ -86,7 +86,7 @@ def dbt_executable() -> str:
 def run_dbt_build(work_path: Path, dbt_args: Sequence[str] = (), unit_tests: bool = False) -> int:
     """Run ``dbt build`` with ``WAREHOUSE_PATH=work_path``; dbt's exit code."""
     env = {**os.environ, "WAREHOUSE_PATH": str(work_path)}
-    env.setdefault("DBT_PROFILES_DIR", str(PROJECT_DIR))
+    env["DBT_PROFILES_DIR"] = str(profiles_dir())
     if not unit_tests:
         env.setdefault("DBT_EXCLUDE_RESOURCE_TYPES", "unit_test")
     cmd = [dbt_executable(), "build", "--project-dir", str(PROJECT_DIR), *dbt_args]

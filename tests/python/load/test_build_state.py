@@ -71,3 +71,9 @@ def test_record_and_read_back(tmp_path: Path) -> None:
     build_state.record(con, Fingerprint("p1", {"a": "1|x"}))
     build_state.record(con, Fingerprint("p2", {"a": "2|y"}))
     assert build_state.last_recorded(con) == Fingerprint("p2", {"a": "2|y"})
+
+
+def test_project_digest_is_the_same_for_a_moved_checkout(tmp_path: Path) -> None:
+    """Names are relative: the same files elsewhere give the same digest."""
+    a, b = _project(tmp_path / "a"), _project(tmp_path / "elsewhere" / "b")
+    assert build_state.project_digest(a, a) == build_state.project_digest(b, b)
