@@ -105,6 +105,21 @@ def _fill_rows(con: duckdb.DuckDBPyConnection, out: dict[str, DatasetStatus]) ->
         out[dataset].rows, out[dataset].newest_updated_at = int(rows), top
 
 
+def next_build(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """What a ``loader build`` without dbt arguments would run now (:mod:`loader.build_state`)."""
+    from loader import build_state
+    from loader.commands.build import PROJECT_DIR, profiles_dir
+
+    previous = build_state.last_recorded(con)
+    select = build_state.selection(previous, build_state.current(con, PROJECT_DIR, profiles_dir()))
+    if select is None:
+        why = "no build recorded" if previous is None else "the project changed"
+        return {"runs": "whole project", "reason": why, "raw_tables": []}
+    tables = [s.removeprefix("source:*.").removesuffix("+") for s in select]
+    runs = "what the new loads reach" if tables else "nothing"
+    return {"runs": runs, "reason": "", "raw_tables": tables}
+
+
 def collect(settings: Settings) -> dict[str, Any]:
     """Everything ``status`` shows, as plain data."""
     from loader import warehouse
@@ -115,11 +130,13 @@ def collect(settings: Settings) -> dict[str, Any]:
     out.update({s: DatasetStatus(s, s) for s in DOCUMENT_TABLES})
     _fill_fetch(settings, out)
     path = Path(settings.warehouse_path)
+    build = None
     if path.exists():
         con = warehouse.connect_readonly(path)
         try:
             _fill_loads(con, out)
             _fill_rows(con, out)
+            build = next_build(con)
         finally:
             con.close()
     next_at = "now (no export requested yet)"
@@ -132,6 +149,7 @@ def collect(settings: Settings) -> dict[str, Any]:
         "warehouse": str(path),
         "warehouse_exists": path.exists(),
         "next_export_at": next_at,
+        "next_build": build,
         "datasets": [asdict(d) for d in out.values()],
     }
 
@@ -155,6 +173,10 @@ def render(status: dict[str, Any]) -> str:
         )
         lines += [f"  FAILED {f['file']} ({f['at']}): {f['error']}" for f in d["files_failed"]]
     lines.append(f"next export may be requested at: {status['next_export_at']}")
+    build = status.get("next_build")
+    if build:
+        detail = build["reason"] or ", ".join(f"raw.{t}" for t in build["raw_tables"])
+        lines.append(f"next build runs: {build['runs']}" + (f" ({detail})" if detail else ""))
     return "\n".join(lines)
 
 

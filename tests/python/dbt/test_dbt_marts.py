@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from loader.commands import build as build_command
+from loader.commands import status as status_command
 from loader.config import Settings
 from loader.ingest import run_load
 
@@ -211,11 +212,18 @@ def test_build_follows_new_loads(built: dict) -> None:
     root: Path = built["root"]
     target = root / "following.duckdb"
     shutil.copy(built["incremental"], target)
+    settings = Settings(warehouse_path=target, state_dir=root / "state_follow")
+    assert status_command.collect(settings)["next_build"] == {
+        "runs": "whole project",
+        "reason": "no build recorded",
+        "raw_tables": [],
+    }
     whole = _loader_build(root, target)
     assert "only what the new loads reach" not in whole.stderr
     recorded, batches, huechat = _counts(target)
     assert recorded == 1 and huechat == 0
 
+    assert status_command.collect(settings)["next_build"]["runs"] == "nothing"
     idle = _loader_build(root, target)
     assert "dbt not run" in idle.stderr
     assert _counts(target) == (1, batches, 0)
@@ -224,9 +232,13 @@ def test_build_follows_new_loads(built: dict) -> None:
     assert _counts(target) == (2, batches + 1, 0)
     batches += 1
 
-    settings = Settings(warehouse_path=target, state_dir=root / "state_follow")
     fixture = PROJECT_DIR / "tests/python/sources/fixtures/huechat_pages.jsonl"
     assert run_load(settings, [str(fixture)], "huechat").rows > 0
+    pending = status_command.collect(settings)["next_build"]
+    assert pending["raw_tables"] == ["huechat_conversations"]
+    assert "next build runs: what the new loads reach (raw.huechat_conversations)" in (
+        status_command.render(status_command.collect(settings))
+    )
     followed = _loader_build(root, target)
     assert "source:*.huechat_conversations+" in followed.stderr
     assert "hatch_conversation_items" not in followed.stderr
