@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 
 from loader.schemas import LOADER_SCHEMA, RAW_SCHEMA
+from loader.warehouse import has_table
 
 BUILD_STATE_TABLE = f"{LOADER_SCHEMA}.build_state"
 
@@ -113,12 +114,7 @@ def current(con: duckdb.DuckDBPyConnection, project_dir: Path, profiles_dir: Pat
 
 def last_recorded(con: duckdb.DuckDBPyConnection) -> Fingerprint | None:
     """The newest recorded fingerprint, or None when no build was recorded."""
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = 'build_state'"
-        " AND database_name = current_database()",
-        [LOADER_SCHEMA],
-    ).fetchone()[0]
-    if not exists:
+    if not has_table(con, BUILD_STATE_TABLE):
         return None
     row = con.execute(
         f"SELECT project_digest, tables FROM {BUILD_STATE_TABLE} "
@@ -140,12 +136,18 @@ def record(con: duckdb.DuckDBPyConnection, fingerprint: Fingerprint) -> None:
     )
 
 
-def selection(previous: Fingerprint | None, now: Fingerprint) -> list[str] | None:
-    """dbt ``--select`` values for a build that follows ``previous``: None for the whole project,
-    an empty list when nothing changed."""
+def changed_tables(previous: Fingerprint | None, now: Fingerprint) -> list[str] | None:
+    """The raw tables whose fingerprint changed since ``previous``; None when the whole project
+    must be built (no record, another project, a raw table dropped)."""
     if previous is None or previous.project != now.project:
         return None
     if any(t not in now.tables for t in previous.tables):  # a raw table was dropped
         return None
-    changed = sorted(t for t, fp in now.tables.items() if previous.tables.get(t) != fp)
-    return [f"source:*.{t}+" for t in changed]
+    return sorted(t for t, fp in now.tables.items() if previous.tables.get(t) != fp)
+
+
+def selection(previous: Fingerprint | None, now: Fingerprint) -> list[str] | None:
+    """dbt ``--select`` values for a build that follows ``previous``: None for the whole project,
+    an empty list when nothing changed."""
+    changed = changed_tables(previous, now)
+    return None if changed is None else [f"source:*.{t}+" for t in changed]

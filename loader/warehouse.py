@@ -282,3 +282,14 @@ def storage_version(con: duckdb.DuckDBPyConnection) -> str | None:
         "WHERE database_name = current_database()"
     ).fetchone()
     return row[0] if row else None
+
+
+def has_table(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    """Whether ``schema.table`` exists in the connection's main database."""
+    schema, table = qualified.split(".")
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?"
+        " AND database_name = current_database()",
+        [schema, table],
+    ).fetchone()
+    return bool(row and row[0])

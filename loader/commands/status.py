@@ -12,6 +12,7 @@ import duckdb
 
 from loader.config import Settings
 from loader.schemas import DOCUMENT_TABLES, HATCH_DATASETS, HATCH_TABLES, LOAD_LOG_TABLE
+from loader.warehouse import has_table
 
 
 @dataclass
@@ -61,15 +62,6 @@ def _fill_fetch(settings: Settings, out: dict[str, DatasetStatus]) -> None:
         out[ds].fetched_through = str(max(ends)) if ends else None
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    schema, table = qualified.split(".")
-    row = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return bool(row and row[0])
-
-
 _FILES_SQL = f"""
 WITH last AS (
     SELECT *, row_number() OVER (PARTITION BY file_sha256 ORDER BY finished_at DESC) AS n,
@@ -82,7 +74,7 @@ FROM last WHERE n = 1 ORDER BY finished_at
 
 
 def _fill_loads(con: duckdb.DuckDBPyConnection, out: dict[str, DatasetStatus]) -> None:
-    if not _has_table(con, LOAD_LOG_TABLE):
+    if not has_table(con, LOAD_LOG_TABLE):
         return
     for dataset, system, loaded, name, error, at in con.execute(_FILES_SQL).fetchall():
         entry = out.setdefault(dataset, DatasetStatus(dataset, system))
@@ -96,7 +88,7 @@ def _fill_loads(con: duckdb.DuckDBPyConnection, out: dict[str, DatasetStatus]) -
 def _fill_rows(con: duckdb.DuckDBPyConnection, out: dict[str, DatasetStatus]) -> None:
     tables = {**HATCH_TABLES, **DOCUMENT_TABLES}
     for dataset, table in tables.items():
-        if not _has_table(con, table):
+        if not has_table(con, table):
             continue
         newest = "max(updated_at)" if dataset in HATCH_TABLES else "NULL"
         rows, top = con.execute(
@@ -111,11 +103,11 @@ def next_build(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     from loader.commands.build import PROJECT_DIR, profiles_dir
 
     previous = build_state.last_recorded(con)
-    select = build_state.selection(previous, build_state.current(con, PROJECT_DIR, profiles_dir()))
-    if select is None:
+    now = build_state.current(con, PROJECT_DIR, profiles_dir())
+    tables = build_state.changed_tables(previous, now)
+    if tables is None:
         why = "no build recorded" if previous is None else "the project changed"
         return {"runs": "whole project", "reason": why, "raw_tables": []}
-    tables = [s.removeprefix("source:*.").removesuffix("+") for s in select]
     runs = "what the new loads reach" if tables else "nothing"
     return {"runs": runs, "reason": "", "raw_tables": tables}
 
