@@ -15,12 +15,11 @@
     The lookback runs on the data's own clock (`updated_at`) rather than on load times: when the whole
     history was loaded in one go (first deployment, a benchmark, a backfill) a load-time lookback
     would re-read every message on every run. Off an incremental run the condition is `true`.
-    `anchor_filter`: a condition on `{{ this }}`'s rows that anchor the load time (fct_conversations:
-    its Hatch rows). `raw`: `loaded_at_column` is a raw table's load time, as the loader typed it
+    `raw`: `loaded_at_column` is a raw table's load time, as the loader typed it
     (macro `raw_loaded_after`). With `message_lookback_days` 0 there is no lookback clause. An empty
     `{{ this }}` re-reads everything, and so does a `{{ this }}` without a `_loaded_at` column (a
     table built before the model was incremental; the column is then added, on_schema_change). -#}
-{% macro message_batch_filter(loaded_at_column='_loaded_at', updated_at_column='updated_at', updated_at_anchor=none, anchor_filter=none, raw=false) -%}
+{% macro message_batch_filter(loaded_at_column='_loaded_at', updated_at_column='updated_at', updated_at_anchor=none, raw=false) -%}
     {%- set has_anchor_columns = false -%}
     {%- if is_incremental() and execute -%}
         {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
@@ -34,7 +33,6 @@
             appended in load order), a comparison with a subquery does not -#}
         {%- set anchor_sql -%}
             select max(_loaded_at) from {{ this }}
-            {%- if anchor_filter is not none %} where {{ anchor_filter }}{% endif %}
         {%- endset -%}
         {%- set anchor = run_query(anchor_sql) -%}
         {%- if anchor | length > 0 and anchor.rows[0][0] is not none -%}
@@ -62,12 +60,11 @@
 
 {#- The condition on a raw Hatch table's rows that are in the batch of `message_batch_filter`,
     anchored on `{{ this }}` (and on `updated_at_anchor` for the lookback when given). -#}
-{% macro hatch_raw_batch_filter(updated_at_anchor=none, anchor_filter=none) -%}
+{% macro hatch_raw_batch_filter(updated_at_anchor=none) -%}
     {{ message_batch_filter(
         loaded_at_column='_loaded_at',
         updated_at_column=raw_timestamp_utc('updated_at'),
         updated_at_anchor=updated_at_anchor,
-        anchor_filter=anchor_filter,
         raw=true
     ) }}
 {%- endmacro %}
@@ -75,10 +72,10 @@
 {#- The ids (`id_column`, normalised like staging) of a raw Hatch table (`table_name`) with a raw row in
     the batch (`hatch_raw_batch_filter`): a superset of the ids whose chosen version is in the batch,
     since the chosen version is one of the record's raw rows. -#}
-{% macro hatch_raw_batch_ids(table_name, id_column, updated_at_anchor=none, anchor_filter=none) -%}
+{% macro hatch_raw_batch_ids(table_name, id_column, updated_at_anchor=none) -%}
     select {{ empty_to_null(id_column) }}
     from {{ source('hatch', table_name) }}
-    where {{ hatch_raw_batch_filter(updated_at_anchor=updated_at_anchor, anchor_filter=anchor_filter) }}
+    where {{ hatch_raw_batch_filter(updated_at_anchor=updated_at_anchor) }}
 {%- endmacro %}
 
 {#- An incremental run of a newest-version model (`int_hatch__messages`, `int_hatch__contact_history`,
@@ -142,29 +139,27 @@ where current_versions.{{ key }} is null
     )
 {%- endmacro %}
 
-{#- The conversations an incremental run of a conversation model recomputes (`{{ this }}` has
+{#- The conversations an incremental run of int_hatch__conversations recomputes (`{{ this }}` has
     `conversation_id`, `contact_id` and `_loaded_at`, the newest load among the row's inputs):
     - every conversation that any version, old or new, of a message in the raw message batch belongs
       to: a re-exported message can move, and its old conversation loses it while the new one gains it;
     - the conversations in `{{ this }}` of the contacts (of any version) of a contact_history record in
       the raw contact batch: a conversation's status is its contact's latest campaign status.
-    The batches are those of `message_batch_filter`, anchored on `{{ this }}` (rows passing
-    `this_filter`) for the load time and on the int models for the `updated_at` lookback. -#}
-{% macro hatch_conversation_batch_ids(this_filter=none) -%}
+    The batches are those of `message_batch_filter`, anchored on `{{ this }}` for the load time and
+    on the int models for the `updated_at` lookback. -#}
+{% macro hatch_conversation_batch_ids() -%}
     select {{ empty_to_null('conversation_id') }} as conversation_id
     from {{ source('hatch', 'hatch_conversation_items') }}
     where {{ normalized_key_in('id', hatch_raw_batch_ids('hatch_conversation_items', 'id',
-        updated_at_anchor=ref('int_hatch__messages'), anchor_filter=this_filter)) }}
+        updated_at_anchor=ref('int_hatch__messages'))) }}
     union
     select conversation_id
     from {{ this }}
-    where {{ this_filter if this_filter is not none else 'true' }}
-        and contact_id in (
+    where contact_id in (
             select {{ empty_to_null('hatch_contact_id') }}
             from {{ source('hatch', 'hatch_contact_history') }}
             where {{ normalized_key_in('contact_history_id', hatch_raw_batch_ids('hatch_contact_history',
-                'contact_history_id', updated_at_anchor=ref('int_hatch__contact_history'),
-                anchor_filter=this_filter)) }}
+                'contact_history_id', updated_at_anchor=ref('int_hatch__contact_history'))) }}
         )
 {%- endmacro %}
 

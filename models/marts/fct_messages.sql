@@ -50,6 +50,12 @@ status_timings as (
     from {{ ref('int_hatch__message_status_timings') }}
     {% if is_incremental() %}
     where message_id in (select message_id from messages)
+    {%- if var('message_lookback_days') | int == 0 %}
+        {#- a message's timings row has the message's `_loaded_at`, so the batch's rows are the
+            ones loaded after the anchor too: the constant lets the scan skip the older row groups
+            instead of probing five million ids (with a lookback the batch has older loads) -#}
+        and {{ message_batch_filter() }}
+    {%- endif %}
     {% endif %}
 
 ),
