@@ -32,10 +32,12 @@ def test_bench_writes_every_row(tmp_path: Path) -> None:
         "4. dbt build (from scratch)",
         "5a. load of one more day",
         "5b. incremental dbt build",
-        "5. one more day: load + incremental build",
+        "5. one more day: load + incremental build (two commands)",
+        "5. one more day: `load --build` (one command, as the nightly job)",
     ):
         assert f"| {label}" in report, label
     assert "dlt: skipped (--skip-dlt)" in report
     assert "| marts after the incremental day identical to a --full-refresh build |" in report
+    assert "| incremental day (`load --build`, the nightly job) ≤ 15%" in report
     assert "## Targets" in report
     assert "load JSON" in proc.stdout
