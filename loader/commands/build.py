@@ -13,11 +13,14 @@ that got new loads reach, else nothing. ``--all`` builds the whole project regar
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
+import json
 import logging
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -83,15 +86,90 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def run_dbt_build(work_path: Path, dbt_args: Sequence[str] = (), unit_tests: bool = False) -> int:
-    """Run ``dbt build`` with ``WAREHOUSE_PATH=work_path``; dbt's exit code."""
-    env = {**os.environ, "WAREHOUSE_PATH": str(work_path)}
-    env["DBT_PROFILES_DIR"] = str(profiles_dir())
-    if not unit_tests:
-        env.setdefault("DBT_EXCLUDE_RESOURCE_TYPES", "unit_test")
-    cmd = [dbt_executable(), "build", "--project-dir", str(PROJECT_DIR), *dbt_args]
-    log.info("running %s", " ".join(cmd))
-    return subprocess.run(cmd, env=env, check=False).returncode
+# The child of :class:`DbtAhead`: imports dbt, then waits for its arguments and environment on
+# stdin (one JSON line; an empty line or EOF: exit without running) and runs dbt's own CLI entry
+# point with them, so its exit codes and output are the `dbt` command's.
+_DBT_AHEAD = """
+import json, os, sys
+from dbt.cli.main import cli
+line = sys.stdin.readline()
+if not line.strip():
+    sys.exit(0)
+request = json.loads(line)
+os.environ.update(request["env"])
+sys.argv = ["dbt", *request["args"]]
+cli()
+"""
+
+
+class DbtAhead:
+    """A dbt process started before the work it builds is ready (``load --build``): importing
+    dbt takes about 2 s, which then runs beside the load instead of after it."""
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[str] | None = subprocess.Popen(
+            [sys.executable, "-c", _DBT_AHEAD], stdin=subprocess.PIPE, text=True
+        )
+
+    def run(self, args: Sequence[str], env: dict[str, str]) -> int:
+        """Run ``dbt <args>`` with ``env`` added to the environment; dbt's exit code."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            raise RuntimeError("this dbt process has already run")
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(json.dumps({"args": list(args), "env": env}) + "\n")
+            proc.stdin.close()
+        except BrokenPipeError:  # it died while importing: its exit code says so
+            pass
+        return proc.wait()
+
+    def close(self) -> None:
+        """End the process when it was not used (it exits on EOF)."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        assert proc.stdin is not None
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def dbt_ahead() -> Iterator[DbtAhead | None]:
+    """A :class:`DbtAhead` for the block, closed at its end; None when dbt is not importable by
+    this Python (dbt then runs as the ``dbt`` command)."""
+    if importlib.util.find_spec("dbt") is None:
+        yield None
+        return
+    ahead = DbtAhead()
+    try:
+        yield ahead
+    finally:
+        ahead.close()
+
+
+def run_dbt_build(
+    work_path: Path,
+    dbt_args: Sequence[str] = (),
+    unit_tests: bool = False,
+    ahead: DbtAhead | None = None,
+) -> int:
+    """Run ``dbt build`` with ``WAREHOUSE_PATH=work_path`` (in ``ahead`` when given); dbt's exit
+    code."""
+    env = {"WAREHOUSE_PATH": str(work_path), "DBT_PROFILES_DIR": str(profiles_dir())}
+    if not unit_tests and "DBT_EXCLUDE_RESOURCE_TYPES" not in os.environ:
+        env["DBT_EXCLUDE_RESOURCE_TYPES"] = "unit_test"
+    args = ["build", "--project-dir", str(PROJECT_DIR), *dbt_args]
+    log.info("running dbt %s", " ".join(args))
+    if ahead is not None:
+        return ahead.run(args, env)
+    cmd = [dbt_executable(), *args]
+    return subprocess.run(cmd, env={**os.environ, **env}, check=False).returncode
 
 
 def profiles_dir() -> Path:
@@ -122,9 +200,10 @@ def build_work_file(
     dbt_args: Sequence[str] = (),
     unit_tests: bool = False,
     whole_project: bool = False,
+    ahead: DbtAhead | None = None,
 ) -> None:
     """``dbt build`` on the writer's file ``work_path`` (only what new loads reach, when no dbt
-    arguments are given); raise when dbt fails."""
+    arguments are given; in ``ahead`` when given); raise when dbt fails."""
     work_path = Path(work_path)
     fingerprint, select = plan(work_path, dbt_args, unit_tests, whole_project)
     if select == []:
@@ -133,7 +212,7 @@ def build_work_file(
     if select is not None:
         log.info("build: only what the new loads reach: %s", " ".join(select))
         dbt_args = [*dbt_args, "--select", *select]
-    code = run_dbt_build(work_path, dbt_args, unit_tests)
+    code = run_dbt_build(work_path, dbt_args, unit_tests, ahead)
     if code == 0 and fingerprint is not None:
         con = duckdb.connect(str(work_path))
         try:

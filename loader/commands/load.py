@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from loader.config import Settings
@@ -59,20 +60,27 @@ def report(summary: LoadSummary) -> int:
     return 0
 
 
-def after_load(args: argparse.Namespace, settings: Settings) -> Callable[[Path], None] | None:
-    """What runs on the working copy after the load, before it is published (``--build``)."""
+@contextlib.contextmanager
+def after_load(
+    args: argparse.Namespace, settings: Settings
+) -> Iterator[Callable[[Path], None] | None]:
+    """What runs on the working copy after the load, before it is published (``--build``), for the
+    block. dbt's process starts at once and imports while the load runs."""
     if not args.build:
-        return None
-    from loader.commands.build import build_work_file
+        yield None
+        return
+    from loader.commands.build import build_work_file, dbt_ahead
 
-    return lambda work: build_work_file(settings, work)
+    with dbt_ahead() as ahead:
+        yield lambda work: build_work_file(settings, work, ahead=ahead)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Load (and build) and report."""
     from loader.ingest import run_load
 
-    summary = run_load(settings, args.paths, args.system, after=after_load(args, settings))
+    with after_load(args, settings) as after:
+        summary = run_load(settings, args.paths, args.system, after=after)
     if args.build:
         print(f"build: ok, published {settings.warehouse_path}")
     return report(summary)

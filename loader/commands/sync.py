@@ -43,7 +43,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except LoaderError as exc:
         log.error("fetch failed: %s; loading what is landed", exc)
         fetch_error = exc
-    summary = run_load(settings, after=load_command.after_load(args, settings))
+    with load_command.after_load(args, settings) as after:
+        summary = run_load(settings, after=after)
     if args.build:
         print(f"build: ok, published {settings.warehouse_path}")
     code = load_command.report(summary)
