@@ -16,6 +16,8 @@ from loader.commands import status as status_command
 from loader.config import Settings
 from loader.ingest import run_load
 
+from .conftest import dbt
+
 pytestmark = pytest.mark.dbt
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 
@@ -286,3 +288,53 @@ def test_docs_persisted_only_when_they_differ(built: dict) -> None:
     second = (root / "comments_2/dbt.log").read_text()
     assert '"fct_messages".message_id is' in first and '"fct_messages" is' in first
     assert "comment on" not in second
+
+
+def test_batch_scoped_tests_catch_faults_of_the_batch(built: dict) -> None:
+    """On an incremental build the narrowed data tests still report the faults they guard:
+    - `unique_combination_of_columns` of fct_contact_campaigns (a warning), on a batch row that
+      repeats the (campaign, contact) of a row of an earlier load (found by its combination);
+    - `same_values_as` of fct_messages, on a batch message whose row was not replaced (it keeps
+      the earlier load's `_loaded_at`, so the batch side misses it; a probe by key matched it).
+    The same tests pass on the untouched copy."""
+    root: Path = built["root"]
+    target = root / "scoped_tests.duckdb"
+    shutil.copy(built["incremental"], target)
+    with duckdb.connect(str(target)) as wh:
+        first_load, second_load = wh.sql(
+            "select min(_loaded_at), max(_loaded_at) from marts.fct_messages"
+        ).fetchone() or (None, None)
+        assert first_load is not None and first_load < second_load
+        # the newest build took in the second load: its tests read the rows loaded after the first
+        wh.execute(
+            """insert into intermediate.int_hatch__build_batches
+            select built_at + interval 1 hour, 'scoped-test', ?, loaded_through
+            from intermediate.int_hatch__build_batches order by built_at desc limit 1""",
+            [first_load],
+        )
+    tests = [
+        "--select",
+        "fct_contact_campaigns,test_name:unique_combination_of_columns",
+        "fct_messages,test_name:same_values_as",
+    ]
+    assert dbt(["test", *tests], target, root / "dbt_scoped", check=False).returncode == 0
+
+    with duckdb.connect(str(target)) as wh:
+        wh.execute(
+            """insert into marts.fct_contact_campaigns
+            select * replace ('scoped-duplicate' as contact_history_id, ? as _loaded_at)
+            from marts.fct_contact_campaigns where _loaded_at = ? limit 1""",
+            [second_load, first_load],
+        )
+        stale = wh.execute(
+            """update marts.fct_messages set _loaded_at = ?
+            where message_id = (select min(message_id) from marts.fct_messages
+                where _loaded_at = ?)""",
+            [first_load, second_load],
+        ).fetchone()
+        assert stale == (1,)
+    proc = dbt(["test", *tests], target, root / "dbt_scoped", check=False)
+    assert proc.returncode != 0
+    assert "Warning in test unique_combination_of_columns_fct_contact_campaigns" in proc.stdout
+    assert "Failure in test same_values_as_fct_messages_message_id" in proc.stdout
+
