@@ -8,40 +8,34 @@ with leads as (
 
 ),
 
-contacts as (
+{#- one join per key, each reading int_hatch__contact_history itself: a `contacts` CTE used by
+    all three was materialized in full (every contact row) before the joins, even with no leads -#}
+candidates as (
+    {%- for priority, method, lead_key, contact_key in [
+        (1, 'external_contact_id', 'sender_contact_id', 'external_contact_id'),
+        (2, 'phone', 'phone_number', 'phone_normalized'),
+        (3, 'email', 'email', 'email')
+    ] %}
+    {%- if not loop.first %}
+
+    union all
+    {%- endif %}
 
     select
-        contact_history_id,
-        hatch_contact_id,
-        campaign_id,
-        campaign_name,
-        current_lead_source,
-        external_contact_id,
-        phone_normalized,
-        email,
-        updated_at
-    from {{ ref('int_hatch__contact_history') }}
-    where hatch_contact_id is not null
-
-),
-
-candidates as (
-
-    select leads.lead_id, contacts.*, 1 as match_priority, 'external_contact_id' as match_method
+        leads.lead_id,
+        contacts.contact_history_id,
+        contacts.hatch_contact_id,
+        contacts.campaign_id,
+        contacts.campaign_name,
+        contacts.current_lead_source,
+        contacts.updated_at,
+        {{ priority }} as match_priority,
+        '{{ method }}' as match_method
     from leads
-    inner join contacts on leads.sender_contact_id = contacts.external_contact_id
-
-    union all
-
-    select leads.lead_id, contacts.*, 2 as match_priority, 'phone' as match_method
-    from leads
-    inner join contacts on leads.phone_number = contacts.phone_normalized
-
-    union all
-
-    select leads.lead_id, contacts.*, 3 as match_priority, 'email' as match_method
-    from leads
-    inner join contacts on leads.email = contacts.email
+    inner join {{ ref('int_hatch__contact_history') }} as contacts
+        on leads.{{ lead_key }} = contacts.{{ contact_key }}
+    where contacts.hatch_contact_id is not null
+    {%- endfor %}
 
 ),
 
