@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from loader.commands import build as build_command
 from loader.commands import status as status_command
@@ -338,3 +339,28 @@ def test_batch_scoped_tests_catch_faults_of_the_batch(built: dict) -> None:
     assert "Warning in test unique_combination_of_columns_fct_contact_campaigns" in proc.stdout
     assert "Failure in test same_values_as_fct_messages_message_id" in proc.stdout
 
+
+def test_table_marts_enforce_their_not_null_constraints(built: dict) -> None:
+    """Every column declared `not_null` in the marts' contracts is NOT NULL in the warehouse, and
+    writing a null there fails."""
+    declared = {
+        (model["name"], column["name"])
+        for model in yaml.safe_load((PROJECT_DIR / "models/marts/_marts__models.yml").read_text())[
+            "models"
+        ]
+        for column in model.get("columns", [])
+        if {"type": "not_null"} in (column.get("constraints") or [])
+    }
+    assert len(declared) >= 10
+    with duckdb.connect(str(built["full"])) as wh:
+        enforced = {
+            (table, column)
+            for table, columns in wh.sql(
+                """select table_name, constraint_column_names from duckdb_constraints()
+                where schema_name = 'marts' and constraint_type = 'NOT NULL'"""
+            ).fetchall()
+            for column in columns
+        }
+        assert declared <= enforced
+        with pytest.raises(duckdb.ConstraintException, match="lead_source"):
+            wh.execute("insert into marts.fct_speed_to_lead_by_source (lead_source) values (null)")
