@@ -77,14 +77,16 @@
             {{ return('') }}
         {%- endif -%}
     {%- endif -%}
-    {#- a test of single rows (not null, accepted values, relationships) reads the rows of the
-        batch directly: a table's `_loaded_at` is its record's chosen load (a conversation's newest
-        input), and the tables are appended in load order, so the scan skips older row groups by
-        their min/max instead of probing every row's key. `same_values_as` compares the key sets of
-        the batch rows of both sides the same way: a row the build should have replaced but did
-        not keeps its old `_loaded_at`, so its key is missing from the batch side (caught), where a
-        probe by key would have found it. -#}
-    {%- if test_name in ['not_null', 'accepted_values', 'relationships', 'same_values_as'] -%}
+    {#- a test of single rows (not null, accepted values, relationships) of an int_ or fct_ table
+        reads the rows of the batch directly: a table's `_loaded_at` is its record's chosen load (a
+        conversation's newest input), and the tables are appended in load order, so the scan skips
+        older row groups by their min/max instead of probing every row's key. `same_values_as`
+        compares the key sets of the batch rows of both sides the same way: a row the build should
+        have replaced but did not keeps its old `_loaded_at`, so its key is missing from the batch
+        side (caught), where a probe by key would have found it. A staging view is probed by key
+        (below). -#}
+    {%- if test_name in ['not_null', 'accepted_values', 'relationships', 'same_values_as']
+        and relation.identifier.startswith(('int_', 'fct_')) -%}
         {{ return(hatch_analytics.test_batch_rows(relation)) }}
     {%- endif -%}
     {%- set loaded_after = hatch_analytics.build_batch_loaded_after() -%}
