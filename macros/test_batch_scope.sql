@@ -89,20 +89,20 @@
         and relation.identifier.startswith(('int_', 'fct_')) -%}
         {{ return(hatch_analytics.test_batch_rows(relation)) }}
     {%- endif -%}
-    {%- set loaded_after = hatch_analytics.build_batch_loaded_after() -%}
-    {%- if loaded_after is none -%}
-        {{ return('') }}
-    {%- endif -%}
     {#- the batch's records: those whose chosen version (or, for a conversation, newest input) was
-        loaded after the previous build -#}
+        loaded after the previous build, i.e. the batch rows of the int table of their kind -#}
     {%- set batch_table = {
         'message': ('int_hatch__messages', 'message_id'),
         'contact_history': ('int_hatch__contact_history', 'contact_history_id'),
         'conversation': ('int_hatch__conversations', 'conversation_id'),
         'hatch_conversation': ('int_hatch__conversations', 'conversation_id')
     }[kind] -%}
-    {%- set batch_keys = 'select ' ~ batch_table[1] ~ ' from ' ~ hatch_analytics.graph_model_relation(batch_table[0])
-        ~ " where _loaded_at > cast('" ~ loaded_after ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+    {%- set batch_relation = hatch_analytics.graph_model_relation(batch_table[0]) -%}
+    {%- set batch_rows = hatch_analytics.test_batch_rows(batch_relation) -%}
+    {%- if not batch_rows -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set batch_keys = 'select ' ~ batch_table[1] ~ ' from ' ~ batch_relation ~ ' where ' ~ batch_rows -%}
     {%- if kind == 'hatch_conversation' -%}
         {{ return("(platform <> 'hatch' or " ~ batch_table[1] ~ ' in (' ~ batch_keys ~ '))') }}
     {%- else -%}
