@@ -1,13 +1,9 @@
 {#- The SQL of `stg_hatch__message_status_events` (one row per entry of a message's status history),
-    shared with the incremental `int_hatch__message_status_timings`. `messages_relation`: one row per
-    message id, newest version, with `message_id`, `status_history_raw` and `_loaded_at` (the view
-    `stg_hatch__conversation_items`, or its materialization `int_hatch__messages`). `message_filter`:
-    optional condition on `messages_relation`'s rows; when given, only those messages' histories are
-    unpacked. -#}
-{% macro hatch_status_events(messages_relation, message_filter=none) -%}
-with messages as (
-
-    {%- if message_filter is none %}
+    shared with `fct_messages`, which unpacks the histories of its batch. `messages_relation`: one row
+    per message id, newest version, with `message_id`, `status_history_raw` and `_loaded_at` (the view
+    `stg_hatch__conversation_items`, or a CTE of the message rows; not named `status_histories`). -#}
+{% macro hatch_status_events(messages_relation) -%}
+with status_histories as (
 
     select
         message_id,
@@ -16,27 +12,11 @@ with messages as (
     from {{ messages_relation }}
     where status_history_raw is not null
 
-    {%- else %}
-
-    {#- One row per message id already; the group by only fences the parsing filters below off
-        the scan: without it the optimizer pushed the JSON checks under the id filter and parsed
-        every history in the relation, not just the listed messages'. -#}
-    select
-        message_id,
-        min(status_history_raw) as status_history_raw,
-        min(_loaded_at) as _loaded_at
-    from {{ messages_relation }}
-    where status_history_raw is not null
-        and {{ message_filter }}
-    group by message_id
-
-    {%- endif %}
-
 ),
 
 entries as (
 
-    {{ explode_json_array('messages', ['message_id', 'status_history_raw', '_loaded_at'], 'status_history_raw') }}
+    {{ explode_json_array('status_histories', ['message_id', 'status_history_raw', '_loaded_at'], 'status_history_raw') }}
 
 ),
 
@@ -62,7 +42,7 @@ unparsed_histories as (
         cast(null as {{ dbt.type_string() }}) as status_raw,
         cast(null as {{ dbt.type_string() }}) as event_at_raw,
         _loaded_at
-    from messages
+    from status_histories
     where not {{ is_json_array('status_history_raw') }}
 
 ),

@@ -1,5 +1,5 @@
 {#- The incremental batch of the Hatch models (the message models int_hatch__messages,
-    int_hatch__message_status_timings, fct_messages; the contact
+    fct_messages; the contact
     models int_hatch__contact_history, fct_contact_campaigns; the conversation models through
     `hatch_conversation_batch_ids`): a boolean condition on the candidate rows.
 

@@ -119,7 +119,6 @@
         'stg_hatch__conversation_items': 'message',
         'stg_hatch__message_status_events': 'message',
         'int_hatch__messages': 'message',
-        'int_hatch__message_status_timings': 'message',
         'fct_messages': 'message',
         'stg_hatch__contact_history': 'contact_history',
         'int_hatch__contact_history': 'contact_history',

@@ -26,6 +26,7 @@ with messages as (
         direction_raw,
         delivery_status,
         delivery_status_raw,
+        status_history_raw,
         chatbot_disposition,
         send_at,
         is_scheduled,
@@ -39,34 +40,45 @@ with messages as (
 
 ),
 
-status_timings as (
-
-    select
-        message_id,
-        first_sent_at,
-        first_delivered_at,
-        status_events,
-        unparsed_status_events
-    from {{ ref('int_hatch__message_status_timings') }}
-    {% if is_incremental() %}
-    where message_id in (select message_id from messages)
-    {%- if var('message_lookback_days') | int == 0 %}
-        {#- a message's timings row has the message's `_loaded_at`, so the batch's rows are the
-            ones loaded after the anchor too: the constant lets the scan skip the older row groups
-            instead of probing five million ids (with a lookback the batch has older loads) -#}
-        and {{ message_batch_filter() }}
-    {%- endif %}
-    {% endif %}
-
-),
-
 delivery_statuses as (
 
     select
         delivery_status,
         delivery_outcome,
-        is_final
+        is_final,
+        is_send_event
     from {{ ref('hatch_delivery_statuses') }}
+
+),
+
+status_events as (
+
+    {#- the entries of the batch's status histories, unpacked with the SQL of
+        stg_hatch__message_status_events (macro `hatch_status_events`) from the same message rows:
+        a message's timings always come from the version of it that this row holds -#}
+    select
+        message_id,
+        status,
+        event_at,
+        is_parsed
+    from (
+        {{ hatch_status_events('messages') }}
+    ) as status_events
+
+),
+
+status_timings as (
+
+    select
+        status_events.message_id,
+        min(case when event_statuses.is_send_event then status_events.event_at end) as first_sent_at,
+        min(case when event_statuses.delivery_outcome = 'delivered' then status_events.event_at end) as first_delivered_at,
+        cast(count(*) as {{ dbt.type_bigint() }}) as status_events,
+        cast(sum(case when status_events.is_parsed then 0 else 1 end) as {{ dbt.type_bigint() }}) as unparsed_status_events
+    from status_events
+    left join delivery_statuses as event_statuses
+        on status_events.status = event_statuses.delivery_status
+    group by status_events.message_id
 
 )
 
