@@ -95,16 +95,24 @@ _DBT_BUILD_MODULES = (
     "dbt_common.clients.agate_helper",
 )
 
+# The child's garbage-collection thresholds (Python's default: 700, 10, 10).
+_GC_THRESHOLDS = (50_000, 20, 20)
+
 # The child of :class:`DbtAhead`: imports dbt, then waits for its arguments and environment on
 # stdin (one JSON line; an empty line or EOF: exit without running) and runs dbt's own CLI entry
 # point with them, so its exit codes and output are the `dbt` command's.
 _DBT_AHEAD = """
-import contextlib, importlib, json, os, sys
+import contextlib, gc, importlib, json, os, sys
 from dbt.cli.main import cli
 # what `dbt build` imports later on, while the load still runs (about 0.4 s here)
 for name in _MODULES:
     with contextlib.suppress(ImportError):
         importlib.import_module(name)
+# the imported modules live as long as the process: keep the collector off them, and collect
+# less often (dbt allocates many short-lived objects per node; the collections cost about 1 s of a
+# 5M incremental build, on the thread that holds the GIL)
+gc.freeze()
+gc.set_threshold(*_GC_THRESHOLDS)
 line = sys.stdin.readline()
 if not line.strip():
     sys.exit(0)
@@ -116,12 +124,18 @@ cli()
 
 
 class DbtAhead:
-    """A dbt process started before the work it builds is ready (``load --build``): importing
-    dbt takes about 2 s, which then runs beside the load instead of after it."""
+    """A dbt process started before the work it builds is ready (``load --build``, ``build``):
+    importing dbt takes about 2 s, which then runs beside the load, or the preparation of the
+    working copy, instead of after it."""
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen[str] | None = subprocess.Popen(
-            [sys.executable, "-c", f"_MODULES = {_DBT_BUILD_MODULES!r}\n{_DBT_AHEAD}"],
+            [
+                sys.executable,
+                "-c",
+                f"_MODULES = {_DBT_BUILD_MODULES!r}\n_GC_THRESHOLDS = {_GC_THRESHOLDS!r}\n"
+                f"{_DBT_AHEAD}",
+            ],
             stdin=subprocess.PIPE,
             text=True,
         )
@@ -140,13 +154,15 @@ class DbtAhead:
         return proc.wait()
 
     def close(self) -> None:
-        """End the process when it was not used (it exits on EOF)."""
+        """End the process when it was not used: it has run nothing, so it is terminated rather
+        than left to finish importing dbt (about 2 s) and exit on EOF."""
         proc, self._proc = self._proc, None
         if proc is None:
             return
         assert proc.stdin is not None
         with contextlib.suppress(BrokenPipeError):
             proc.stdin.close()
+        proc.terminate()
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -249,11 +265,15 @@ def build(
     unit_tests: bool = False,
     whole_project: bool = False,
 ) -> None:
-    """Build the warehouse through :func:`loader.warehouse.writer`; raise when dbt fails."""
+    """Build the warehouse through :func:`loader.warehouse.writer`; raise when dbt fails. dbt is
+    imported (:func:`dbt_ahead`) while the working copy is prepared and the build planned."""
     from loader import warehouse
 
-    with warehouse.writer(settings.warehouse_path, settings.warehouse_publish) as work_path:
-        build_work_file(settings, Path(work_path), dbt_args, unit_tests, whole_project)
+    with (
+        dbt_ahead() as ahead,
+        warehouse.writer(settings.warehouse_path, settings.warehouse_publish) as work_path,
+    ):
+        build_work_file(settings, Path(work_path), dbt_args, unit_tests, whole_project, ahead)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
