@@ -56,7 +56,7 @@
     {%- set test_name = metadata.name if metadata is not none else none -%}
     {%- set kind = hatch_analytics.test_batch_kind(relation) -%}
     {%- if test_name not in [
-        'unique', 'not_null', 'accepted_values', 'relationships',
+        'unique', 'not_null', 'not_null_columns', 'accepted_values', 'relationships',
         'unique_combination_of_columns', 'same_values_as'
     ] or kind is none -%}
         {{ return('') }}
@@ -85,7 +85,7 @@
         have replaced but did not keeps its old `_loaded_at`, so its key is missing from the batch
         side (caught), where a probe by key would have found it. A staging view is probed by key
         (below). -#}
-    {%- if test_name in ['not_null', 'accepted_values', 'relationships', 'same_values_as']
+    {%- if test_name in ['not_null', 'not_null_columns', 'accepted_values', 'relationships', 'same_values_as']
         and relation.identifier.startswith(('int_', 'fct_')) -%}
         {{ return(hatch_analytics.test_batch_rows(relation)) }}
     {%- endif -%}

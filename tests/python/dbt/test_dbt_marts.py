@@ -296,7 +296,9 @@ def test_batch_scoped_tests_catch_faults_of_the_batch(built: dict) -> None:
     - `unique_combination_of_columns` of fct_contact_campaigns (a warning), on a batch row that
       repeats the (campaign, contact) of a row of an earlier load (found by its combination);
     - `same_values_as` of fct_messages, on a batch message whose row was not replaced (it keeps
-      the earlier load's `_loaded_at`, so the batch side misses it; a probe by key matched it).
+      the earlier load's `_loaded_at`, so the batch side misses it; a probe by key matched it);
+    - `not_null_columns` of fct_messages, on a batch row without its organization (one row per
+      failing column: the others hold).
     The same tests pass on the untouched copy."""
     root: Path = built["root"]
     target = root / "scoped_tests.duckdb"
@@ -317,6 +319,7 @@ def test_batch_scoped_tests_catch_faults_of_the_batch(built: dict) -> None:
         "--select",
         "fct_contact_campaigns,test_name:unique_combination_of_columns",
         "fct_messages,test_name:same_values_as",
+        "fct_messages,test_name:not_null_columns",
     ]
     assert dbt(["test", *tests], target, root / "dbt_scoped", check=False).returncode == 0
 
@@ -334,10 +337,18 @@ def test_batch_scoped_tests_catch_faults_of_the_batch(built: dict) -> None:
             [first_load, second_load],
         ).fetchone()
         assert stale == (1,)
+        wh.execute(
+            """update marts.fct_messages set organization_id = null
+            where message_id = (select max(message_id) from marts.fct_messages
+                where _loaded_at = ?)""",
+            [second_load],
+        )
     proc = dbt(["test", *tests], target, root / "dbt_scoped", check=False)
     assert proc.returncode != 0
     assert "Warning in test unique_combination_of_columns_fct_contact_campaigns" in proc.stdout
     assert "Failure in test same_values_as_fct_messages_message_id" in proc.stdout
+    failure = proc.stdout[proc.stdout.index("Failure in test not_null_columns_fct_messages") :]
+    assert "Got 1 result" in "\n".join(failure.splitlines()[:3])  # the one column with a null
 
 
 def test_table_marts_enforce_their_not_null_constraints(built: dict) -> None:
