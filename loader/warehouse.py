@@ -195,11 +195,12 @@ def _fsync(path: Path) -> None:
 
 
 def _publish(work: Path, path: Path) -> None:
-    con = duckdb.connect(str(work))
-    try:
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
+    if work.with_name(work.name + ".wal").exists():  # a writer closed cleanly left none to apply
+        con = duckdb.connect(str(work))
+        try:
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
     record = delta_copy.digest_file(work)
     _fsync(work)
     _keep_previous(path)

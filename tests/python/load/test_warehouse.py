@@ -11,6 +11,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 import xxhash
 
@@ -261,3 +262,18 @@ def test_block_digests_read_in_parallel_ranges_match_each_block(tmp_path):
     assert record is not None and record.size == size
     assert record.digests == expected
     assert record.matches(path)
+
+
+def test_publish_applies_a_wal_the_writer_left(tmp_path: Path) -> None:
+    """A working file closed without its checkpoint (its WAL beside it) is checkpointed before it
+    is published: the published file holds the writes and has no WAL."""
+    path = tmp_path / "wh.duckdb"
+    with warehouse.writer(path) as work:
+        con = duckdb.connect(str(work))
+        con.execute("PRAGMA disable_checkpoint_on_shutdown")
+        con.execute("create table t as select 7 as x")
+        con.close()
+        assert work.with_name(work.name + ".wal").exists()
+    assert not path.with_name(path.name + ".wal").exists()
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.sql("select x from t").fetchone() == (7,)
