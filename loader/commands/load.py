@@ -65,7 +65,8 @@ def after_load(
     args: argparse.Namespace, settings: Settings
 ) -> Iterator[Callable[[Path], None] | None]:
     """What runs on the working copy after the load, before it is published (``--build``), for the
-    block. dbt's process starts at once and imports while the load runs."""
+    block. dbt's process starts at once and imports dbt while the load (and, in ``sync``, the
+    fetch) runs."""
     if not args.build:
         yield None
         return
@@ -77,9 +78,9 @@ def after_load(
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Load (and build) and report."""
-    from loader.ingest import run_load
+    with after_load(args, settings) as after:  # first: dbt's process starts before the imports
+        from loader.ingest import run_load
 
-    with after_load(args, settings) as after:
         summary = run_load(settings, args.paths, args.system, after=after)
     if args.build:
         print(f"build: ok, published {settings.warehouse_path}")
