@@ -129,13 +129,17 @@ record, keeper = request.get("record"), []
 
 
 def join_database(event):
-    # the first query: dbt's database is open; a plain connection to the same file shares it
-    # (DuckDB's instance cache) unless dbt opened it with other options
+    # the first query: dbt's database is open. A plain connection to the same file shares it
+    # (DuckDB's instance cache), unless dbt opens it with options of its own (config_options,
+    # plugins): then dbt's own reopening would clash with it, so it is left alone
     if record is not None and not keeper and event.info.name == "SQLQuery":
         keeper.append(None)
         with contextlib.suppress(Exception):
             import duckdb
-            keeper[0] = duckdb.connect(os.environ["WAREHOUSE_PATH"])
+            from dbt.adapters.factory import FACTORY
+            creds = next(iter(FACTORY.adapters.values())).config.credentials
+            if not creds.config_options and not creds.plugins:
+                keeper[0] = duckdb.connect(os.environ["WAREHOUSE_PATH"])
 
 
 if record is None:
@@ -147,7 +151,11 @@ if code == 0 and record is not None:
     import duckdb
     from loader import build_state
     con = keeper[0] if keeper and keeper[0] is not None else None
-    if con is None:  # dbt opened it with options of its own: open it again, now that it is closed
+    if con is None:  # dbt's options of its own: close dbt's database, then open it again
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+        from dbt.adapters.factory import reset_adapters
+        reset_adapters()
+        DuckDBConnectionManager.close_all_connections()
         con = duckdb.connect(os.environ["WAREHOUSE_PATH"])
     try:
         build_state.record(con, build_state.Fingerprint(record["project"], record["tables"]))

@@ -41,7 +41,7 @@ def test_unused_process_exits_without_running_dbt(capfd: pytest.CaptureFixture[s
     assert "Running with dbt" not in capfd.readouterr().out
 
 
-def _tiny_project(root: Path, model_sql: str) -> dict[str, str]:
+def _tiny_project(root: Path, model_sql: str, profile_extra: str = "") -> dict[str, str]:
     """A one-model dbt project on DuckDB under ``root``; the environment that builds it."""
     (root / "models").mkdir(parents=True)
     (root / "dbt_project.yml").write_text(
@@ -49,7 +49,7 @@ def _tiny_project(root: Path, model_sql: str) -> dict[str, str]:
     )
     (root / "profiles.yml").write_text(
         "tiny:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
-        "      path: \"{{ env_var('WAREHOUSE_PATH') }}\"\n      threads: 2\n"
+        "      path: \"{{ env_var('WAREHOUSE_PATH') }}\"\n      threads: 2\n" + profile_extra
     )
     (root / "models" / "one.sql").write_text(model_sql)
     return {
@@ -81,6 +81,19 @@ def test_records_a_successful_build_in_the_same_database(tmp_path: Path) -> None
     assert not wh.with_name(wh.name + ".wal").exists()
     with duckdb.connect(str(wh), read_only=True) as con:
         assert con.sql("select answer from one").fetchone() == (42,)
+        assert build_state.last_recorded(con) == fingerprint
+
+
+def test_records_when_dbt_opens_the_file_with_options_of_its_own(tmp_path: Path) -> None:
+    """A profile with DuckDB config options: the child's plain connection cannot share dbt's
+    database, so the record is written through a connection opened after dbt's is closed."""
+    env = _tiny_project(
+        tmp_path, "select 1 as answer", "      config_options:\n        memory_limit: 1GB\n"
+    )
+    fingerprint = build_state.Fingerprint("digest-2", {})
+    code = DbtAhead().run(["build", "--project-dir", str(tmp_path)], env, record=fingerprint)
+    assert code == 0
+    with duckdb.connect(str(env["WAREHOUSE_PATH"]), read_only=True) as con:
         assert build_state.last_recorded(con) == fingerprint
 
 
