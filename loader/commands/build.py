@@ -118,21 +118,23 @@ for name in _MODULES:
 # 5M incremental build, on the thread that holds the GIL)
 gc.freeze()
 gc.set_threshold(*_GC_THRESHOLDS)
-
-
 line = sys.stdin.readline()
 if not line.strip():
     sys.exit(0)
 request = json.loads(line)
 os.environ.update(request["env"])
-record, keeper = request.get("record"), []
+record = request.get("record")
+if record is None:
+    sys.argv = ["dbt", *request["args"]]
+    cli()
+keeper = []
 
 
 def join_database(event):
     # the first query: dbt's database is open. A plain connection to the same file shares it
     # (DuckDB's instance cache), unless dbt opens it with options of its own (config_options,
     # plugins): then dbt's own reopening would clash with it, so it is left alone
-    if record is not None and not keeper and event.info.name == "SQLQuery":
+    if not keeper and event.info.name == "SQLQuery":
         keeper.append(None)
         with contextlib.suppress(Exception):
             import duckdb
@@ -142,15 +144,12 @@ def join_database(event):
                 keeper[0] = duckdb.connect(os.environ["WAREHOUSE_PATH"])
 
 
-if record is None:
-    sys.argv = ["dbt", *request["args"]]
-    cli()
 result = dbtRunner(callbacks=[join_database]).invoke(request["args"])
 code = 0 if result.success else 1 if result.exception is None else 2
-if code == 0 and record is not None:
+con = keeper[0] if keeper else None
+if code == 0:
     import duckdb
     from loader import build_state
-    con = keeper[0] if keeper and keeper[0] is not None else None
     if con is None:  # dbt's options of its own: close dbt's database, then open it again
         from dbt.adapters.duckdb.connections import DuckDBConnectionManager
         from dbt.adapters.factory import reset_adapters
@@ -164,8 +163,8 @@ if code == 0 and record is not None:
         code = 2
     finally:
         con.close()
-elif keeper and keeper[0] is not None:
-    keeper[0].close()
+elif con is not None:
+    con.close()
 sys.exit(code)
 """
 
