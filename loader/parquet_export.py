@@ -88,7 +88,7 @@ def _write_views_database(path: Path, sql: str) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+        warehouse.wal_path(tmp).unlink(missing_ok=True)
 
 
 def export_marts(

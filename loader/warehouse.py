@@ -86,8 +86,13 @@ def _exclusive_lock(path: Path) -> Iterator[None]:
         os.close(fd)  # closing the descriptor releases the lock
 
 
+def wal_path(path: Path) -> Path:
+    """The write-ahead log DuckDB keeps beside the database file ``path``."""
+    return path.with_name(path.name + ".wal")
+
+
 def _remove_db_files(path: Path) -> None:
-    _drop(path, path.with_name(path.name + ".wal"))
+    _drop(path, wal_path(path))
 
 
 def _kept_paths(path: Path) -> tuple[Path, Path, Path]:
@@ -129,10 +134,10 @@ def _prepare_work_file(path: Path) -> Path:
     if not path.exists():
         _create_new(work)
         return work
-    wal = path.with_name(path.name + ".wal")
+    wal = wal_path(path)
     if wal.exists():  # written in place by someone else: keep its changes
         shutil.copyfile(path, work)
-        shutil.copyfile(wal, work.with_name(work.name + ".wal"))
+        shutil.copyfile(wal, wal_path(work))
     elif not _refresh_previous(path, work):
         shutil.copyfile(path, work)
     return work
@@ -195,7 +200,7 @@ def _fsync(path: Path) -> None:
 
 
 def _publish(work: Path, path: Path) -> None:
-    if work.with_name(work.name + ".wal").exists():  # a writer closed cleanly left none to apply
+    if wal_path(work).exists():  # a writer that closed cleanly left none to apply
         con = duckdb.connect(str(work))
         try:
             con.execute("CHECKPOINT")
@@ -209,7 +214,7 @@ def _publish(work: Path, path: Path) -> None:
         delta_copy.save(record, published_digests)
     os.replace(work, path)
     with contextlib.suppress(FileNotFoundError):  # a stale WAL must not replay onto new data
-        path.with_name(path.name + ".wal").unlink()
+        wal_path(path).unlink()
     _fsync(path.parent)
 
 
