@@ -20,25 +20,7 @@
     `{{ this }}` re-reads everything, and so does a `{{ this }}` without a `_loaded_at` column (a
     table built before the model was incremental; the column is then added, on_schema_change). -#}
 {% macro message_batch_filter(loaded_at_column='_loaded_at', updated_at_column='updated_at', updated_at_anchor=none, raw=false) -%}
-    {%- set has_anchor_columns = false -%}
-    {%- if is_incremental() and execute -%}
-        {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-        {%- set has_anchor_columns = '_loaded_at' in existing
-            and (updated_at_anchor is not none or 'updated_at' in existing) -%}
-    {%- endif -%}
-    {%- set loaded_after = none -%}
-    {%- if is_incremental() and has_anchor_columns -%}
-        {#- the anchor is read once, at compile time, and written into the SQL as a literal: a
-            comparison with a constant lets the scan skip row groups by their min/max (tables are
-            appended in load order), a comparison with a subquery does not -#}
-        {%- set anchor_sql -%}
-            select max(_loaded_at) from {{ this }}
-        {%- endset -%}
-        {%- set anchor = run_query(anchor_sql) -%}
-        {%- if anchor | length > 0 and anchor.rows[0][0] is not none -%}
-            {%- set loaded_after = anchor.rows[0][0].strftime('%Y-%m-%d %H:%M:%S.%f') -%}
-        {%- endif -%}
-    {%- endif -%}
+    {%- set loaded_after = batch_loaded_after([] if updated_at_anchor is not none else ['updated_at']) -%}
     {%- if loaded_after is not none -%}
     (
         {% if raw -%}
@@ -56,6 +38,27 @@
     {%- else -%}
     true
     {%- endif -%}
+{%- endmacro %}
+
+{#- The anchor of an incremental run of the model being compiled: the newest `_loaded_at` in
+    `{{ this }}` as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC), or none (not an incremental run, an empty
+    `{{ this }}`, or one without a `_loaded_at` column or one of `required_columns`). Read once, at
+    compile time, and written into the SQL as a literal: a comparison with a constant lets the scan
+    skip row groups by their min/max (tables are appended in load order), a comparison with a
+    subquery does not. -#}
+{% macro batch_loaded_after(required_columns=[]) -%}
+    {%- if not (is_incremental() and execute) -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- for column in ['_loaded_at'] + required_columns if column not in existing -%}
+        {{- return(none) -}}
+    {%- endfor -%}
+    {%- set anchor = run_query('select max(_loaded_at) from ' ~ this) -%}
+    {%- if anchor | length > 0 and anchor.rows[0][0] is not none -%}
+        {{- return(anchor.rows[0][0].strftime('%Y-%m-%d %H:%M:%S.%f')) -}}
+    {%- endif -%}
+    {{- return(none) -}}
 {%- endmacro %}
 
 {#- The condition on a raw Hatch table's rows that are in the batch of `message_batch_filter`,
@@ -88,8 +91,9 @@
     a batch row is always loaded after the rows in `{{ this }}`. The end date of a version is its
     archive's (`_file_name`; one window per archive name), read from the raw table. This never
     reads the other versions' full rows: ranking every raw version of the batch's records scanned
-    every column of the whole raw table. -#}
-{% macro newest_over_current(batch_sql, key, table_name) -%}
+    every column of the whole raw table. `replaced_columns`: columns of the version a winner
+    replaces, added to the winner's row as `_replaced_<column>` (null for a new record). -#}
+{% macro newest_over_current(batch_sql, key, table_name, replaced_columns=[]) -%}
 with batch as (
 
     {{ batch_sql }}
@@ -98,7 +102,7 @@ with batch as (
 
 current_versions as (
 
-    select {{ key }}, updated_at, _file_name
+    select {{ key }}, updated_at, _file_name{% for column in replaced_columns %}, {{ column }}{% endfor %}
     from {{ this }}
     where {{ key }} in (select {{ key }} from batch)
 
@@ -114,7 +118,9 @@ export_windows as (
 
 )
 
-select batch.*
+select
+    batch.*{% for column in replaced_columns %},
+    current_versions.{{ column }} as _replaced_{{ column }}{% endfor %}
 from batch
 left join current_versions
     on batch.{{ key }} = current_versions.{{ key }}
@@ -141,17 +147,35 @@ where current_versions.{{ key }} is null
 
 {#- The conversations an incremental run of int_hatch__conversations recomputes (`{{ this }}` has
     `conversation_id`, `contact_id` and `_loaded_at`, the newest load among the row's inputs):
-    - every conversation that any version, old or new, of a message in the raw message batch belongs
-      to: a re-exported message can move, and its old conversation loses it while the new one gains it;
+    - every conversation that a message's chosen version joined or left since the last run: for a
+      message whose chosen version changed, the conversation of its new version and the one of the
+      version it replaced (a re-exported message can move, and its old conversation loses it while
+      the new one gains it);
     - the conversations in `{{ this }}` of the contacts (of any version) of a contact_history record in
       the raw contact batch: a conversation's status is its contact's latest campaign status.
     The batches are those of `message_batch_filter`, anchored on `{{ this }}` for the load time and
-    on the int models for the `updated_at` lookback. -#}
+    on the int models for the `updated_at` lookback. The messages part comes from one of two places
+    (macro `hatch_moved_conversations_recorded`): int_hatch__messages' rows of the batch, which
+    carry the conversation of the version they replaced (a read of the batch's rows only), when
+    that table recorded every change since the last run; else every raw version, old or new, of a
+    message in the raw batch (a scan of the whole raw table's ids). -#}
 {% macro hatch_conversation_batch_ids() -%}
+    {%- set loaded_after = hatch_moved_conversations_recorded() -%}
+    {%- if loaded_after is not none %}
+    select conversation_id
+    from {{ ref('int_hatch__messages') }}
+    where _loaded_at > cast('{{ loaded_after }}' as {{ dbt.type_timestamp() }})
+    union
+    select _replaced_conversation_id as conversation_id
+    from {{ ref('int_hatch__messages') }}
+    where _loaded_at > cast('{{ loaded_after }}' as {{ dbt.type_timestamp() }})
+        and _replaced_conversation_id is not null
+    {%- else %}
     select {{ empty_to_null('conversation_id') }} as conversation_id
     from {{ source('hatch', 'hatch_conversation_items') }}
     where {{ normalized_key_in('id', hatch_raw_batch_ids('hatch_conversation_items', 'id',
         updated_at_anchor=ref('int_hatch__messages'))) }}
+    {%- endif %}
     union
     select conversation_id
     from {{ this }}
@@ -161,6 +185,35 @@ where current_versions.{{ key }} is null
             where {{ normalized_key_in('contact_history_id', hatch_raw_batch_ids('hatch_contact_history',
                 'contact_history_id', updated_at_anchor=ref('int_hatch__contact_history'))) }}
         )
+{%- endmacro %}
+
+{#- For an incremental run of int_hatch__conversations: its anchor (`batch_loaded_after`) when the
+    rows of int_hatch__messages loaded after it say where every changed message was before, else
+    none. They do when each was written by one incremental run of int_hatch__messages that started
+    from the state this model last read: its `_batch_loaded_after` (that run's own anchor) is set
+    and not after this model's anchor. A full refresh of int_hatch__messages (null), two of its
+    runs since this model's last one (the second one's anchor is later: a message it changed again
+    lost the conversation the first run recorded), or the `message_lookback_days` lookback (which
+    re-reads versions loaded before the anchor) each fall back to the raw scan. -#}
+{% macro hatch_moved_conversations_recorded() -%}
+    {%- set loaded_after = batch_loaded_after() -%}
+    {%- if loaded_after is none or var('message_lookback_days') | int > 0 -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set messages = ref('int_hatch__messages') -%}
+    {%- set columns = adapter.get_columns_in_relation(messages) | map(attribute='name') | map('lower') | list -%}
+    {%- if '_replaced_conversation_id' not in columns or '_batch_loaded_after' not in columns -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set unrecorded_sql -%}
+        select count(*)
+        from {{ messages }}
+        where _loaded_at > cast('{{ loaded_after }}' as {{ dbt.type_timestamp() }})
+            and (_batch_loaded_after is null
+                or _batch_loaded_after > cast('{{ loaded_after }}' as {{ dbt.type_timestamp() }}))
+    {%- endset -%}
+    {%- set unrecorded = run_query(unrecorded_sql) -%}
+    {{- return(loaded_after if unrecorded.rows[0][0] == 0 else none) -}}
 {%- endmacro %}
 
 {#- `to_utc_timestamp` for a raw column that the loader usually types already (DuckDB: TIMESTAMPTZ):

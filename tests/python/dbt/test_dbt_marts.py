@@ -6,18 +6,20 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
 
+from loader import sample_data
 from loader.commands import build as build_command
 from loader.commands import status as status_command
 from loader.config import Settings
 from loader.ingest import run_load
 
-from .conftest import dbt
+from .conftest import END, SPLIT, START, dbt, load, write_archives
 
 pytestmark = pytest.mark.dbt
 PROJECT_DIR = Path(__file__).resolve().parents[3]
@@ -132,6 +134,10 @@ def test_edge_cases_reach_the_marts(built: dict) -> None:
             ).fetchall()
         )
     assert edge["vanishing"] not in conversations  # every message moved away
+    # ... found through the conversation that int_hatch__messages recorded for each moved message,
+    # in both incremental builds (with the new load, then with nothing new), not the raw scan
+    log = (built["root"] / "dbt_inc" / "logs" / "dbt.log").read_text(errors="replace")
+    assert log.count("select _replaced_conversation_id as conversation_id") >= 2
     assert edge["target"] in conversations and edge["growing"] in conversations
     assert late is not None and late[0] != "failed"  # the older version did not win
     assert statuses  # the record is still there, under its new contact
@@ -394,3 +400,72 @@ def test_retired_models_are_dropped_by_builds_only(tmp_path: Path) -> None:
     assert tables() == [("intermediate", "int_hatch__message_status_timings")]
     dbt(["run", "--select", "metricflow_time_spine"], target, tmp_path / "dbt")
     assert tables() == []
+
+
+def test_conversations_follow_a_message_moved_twice_between_their_builds(tmp_path: Path) -> None:
+    """A message moves from A to B in a load that only int_hatch__messages is built on, then to C.
+
+    int_hatch__messages then holds B, not A, as the conversation the second move left, so the
+    incremental int_hatch__conversations must fall back to the raw versions (its compiled SQL says
+    which path it took) and come out as a full refresh's: A without the message.
+    """
+    con = duckdb.connect()
+    con.execute("SET TimeZone='UTC'")
+    sample_data.build_hatch(con, seed=11, start_date=START, end_date=END, contacts=60)
+    for table in ("conversation_items", "contact_history"):
+        con.execute(f"delete from sample.{table} where _day > DATE '{SPLIT}'")
+    landing, inc, full = tmp_path / "landing", tmp_path / "inc.duckdb", tmp_path / "full.duckdb"
+    select = ["--select", "+fct_conversations", "--indirect-selection", "cautious"]
+    write_archives(con, landing, START, SPLIT)
+    load(landing, inc, tmp_path / "state")
+    dbt(["build", *select], inc, tmp_path / "dbt")
+
+    latest = """select * from sample.conversation_items
+        qualify row_number() over (partition by id order by _ts desc, _k desc) = 1"""
+    conversations = [
+        r[0]
+        for r in con.sql(
+            f"""select conversation_id from ({latest}) group by 1
+            having count(*) >= 2 order by 1 limit 3"""
+        ).fetchall()
+    ]
+    a, b, c = conversations
+    message = con.sql(f"select min(id) from ({latest}) where conversation_id = '{a}'").fetchone()[0]
+    for k, conversation in enumerate((b, c), start=1):
+        day = SPLIT + timedelta(days=k)
+        con.execute(
+            f"""insert into sample.conversation_items
+            select * replace ('{conversation}' as conversation_id, DATE '{day}' as _day,
+                TIMESTAMP '{day} 12:00:00' as _ts, '{day}T12:00:00Z' as updated_at,
+                _k + {k} * 10000000 as _k)
+            from ({latest}) where id = '{message}'"""
+        )
+        write_archives(con, landing, day, day)
+        load(landing, inc, tmp_path / "state")
+        if k == 1:  # the first move reaches int_hatch__messages only
+            dbt(["run", "--select", "int_hatch__messages"], inc, tmp_path / "dbt")
+    dbt(["build", *select], inc, tmp_path / "dbt")
+    compiled = next((tmp_path / "dbt" / "target" / "run").rglob("int_hatch__conversations.sql"))
+    assert "_replaced_conversation_id" not in compiled.read_text()  # the raw-scan fallback
+
+    load(landing, full, tmp_path / "state_full")
+    dbt(["build", "--full-refresh", *select], full, tmp_path / "dbt_full")
+    con.close()
+    rows = """select conversation_id, message_count, inbound_message_count, created_at,
+        last_message_at from {}intermediate.int_hatch__conversations"""
+    with duckdb.connect(str(inc), read_only=True) as wh:
+        wh.execute(f"attach '{full}' as full_wh (read_only)")
+        counts = wh.sql(
+            f"""select i.conversation_id, i.message_count, f.message_count
+            from ({rows.format("")}) i join ({rows.format("full_wh.")}) f using (conversation_id)
+            where conversation_id in ('{a}', '{b}', '{c}') order by 1"""
+        ).fetchall()
+        differ = [
+            wh.sql(f"select count(*) from ({x} except all {y})").fetchone()[0]
+            for x, y in (
+                (rows.format(""), rows.format("full_wh.")),
+                (rows.format("full_wh."), rows.format("")),
+            )
+        ]
+    assert differ == [0, 0], counts
+    assert [n for _, n, _ in counts] == [n for _, _, n in counts]
