@@ -8,7 +8,8 @@ Steps, each in its own process (wall seconds, peak RSS of that process tree), re
 4. ``dbt build`` from scratch on the loaded warehouse;
 5. the held-back last day: ``load --build`` (one command, as the nightly job runs it), and
    ``load`` then the incremental ``build`` (two commands); the marts are then compared with a
-   ``--full-refresh`` build of the same data.
+   ``--full-refresh`` build of the same data. Steps 4 and 5 alternate, one round of each per
+   repeat, so a drift of the machine's speed weighs on both alike.
 """
 
 from __future__ import annotations
@@ -314,58 +315,73 @@ class Bench:
             cmd = [*self.build_cmd, *shlex.split(self.args.dbt_args), *extra]
             return self.measure(name, cmd, env)
 
-    def step_full_build(self, loaded: Path, raw_rows: int) -> tuple[Row, Path]:
-        """``dbt build`` from scratch on a copy of the loaded warehouse."""
-        row = Row("build", "4. dbt build (from scratch)", rows=raw_rows, note="rows = raw rows in")
+    def step_dbt(self, loaded: Path, raw_rows: int, lay: Layout) -> list[Row]:
+        """Steps 4 and 5, interleaved: round ``i`` runs full build ``i``, then day ``i``.
+
+        A full build and a day measured minutes apart on a machine whose speed drifts (here: up to
+        20% within an hour) skew their ratio; alternating them spreads the drift over both. Every
+        day starts from the first full build's warehouse."""
+        full = Row("build", "4. dbt build (from scratch)", rows=raw_rows, note="rows = raw rows in")
+        days = self._day_rows(lay)
         keep = self.runs / "built"
         for i in range(self.args.dbt_repeat):
             run_dir = self.copy_warehouse(loaded, self.runs / f"build_{i}")
             s = self.build(f"build_{i}", run_dir)
+            full.seconds.append(s.seconds)
+            full.rss.append(s.peak_rss_bytes)
+            _keep_first(i, run_dir, keep)
+            self._day(i, lay, keep / "warehouse.duckdb", days)
+        self._finish_days(days, full)
+        return [full, *days]
+
+    @staticmethod
+    def _day_rows(lay: Layout) -> list[Row]:
+        return [
+            Row("incr_load", f"5a. load of one more day ({lay.new_day})"),
+            Row("incr_build", "5b. incremental dbt build"),
+            Row("incr_total", "5. one more day: load + incremental build (two commands)"),
+            Row("incr_one", "5. one more day: `load --build` (one command, as the nightly job)"),
+        ]
+
+    def _day(self, i: int, lay: Layout, built: Path, days: list[Row]) -> None:
+        """Day ``i``, the two ways a deployment runs it: ``load`` then ``build`` (two commands, two
+        publishes), and ``load --build`` (the nightly ``sync --build``: one process, one working
+        copy, one publish); the first round's ``load --build`` warehouse is kept for the compare."""
+        load, build, total, one = days
+        run_dir = self.prepared(built, self.runs / f"incr_{i}", lay, f"incr_{i}")
+        before = self.raw_rows(run_dir / "warehouse.duckdb")
+        with _new_day_landed(lay):  # the day lands in the store the warehouse was loaded from
+            s1 = self.measure(
+                f"incr_load_{i}",
+                [self.py, "-m", "loader", "load"],
+                self.loader_env(lay.initial, run_dir),
+            )
+        new_rows = self.raw_rows(run_dir / "warehouse.duckdb") - before
+        s2 = self.build(f"incr_build_{i}", run_dir)
+        shutil.rmtree(run_dir)
+        for row, s in ((load, s1), (build, s2)):
             row.seconds.append(s.seconds)
             row.rss.append(s.peak_rss_bytes)
-            _keep_first(i, run_dir, keep)
-        return row, keep / "warehouse.duckdb"
+        total.seconds.append(s1.seconds + s2.seconds)
+        total.rss.append(max(s1.peak_rss_bytes, s2.peak_rss_bytes))
 
-    def step_incremental(self, lay: Layout, built: Path, full: Row) -> list[Row]:
-        """The held-back last day, the two ways a deployment runs it: ``load --build`` (the
-        nightly ``sync --build``: one process, one working copy, one publish), and ``load`` then
-        ``build`` (two commands, two publishes); the first's marts are compared."""
-        load = Row("incr_load", f"5a. load of one more day ({lay.new_day})")
-        build = Row("incr_build", "5b. incremental dbt build")
-        total = Row("incr_total", "5. one more day: load + incremental build (two commands)")
-        one = Row("incr_one", "5. one more day: `load --build` (one command, as the nightly job)")
-        keep = self.runs / "incremental"
-        for i in range(self.args.dbt_repeat):
-            run_dir = self.prepared(built, self.runs / f"incr_{i}", lay, f"incr_{i}")
-            before = self.raw_rows(run_dir / "warehouse.duckdb")
-            with _new_day_landed(lay):  # the day lands in the store the warehouse was loaded from
-                s1 = self.measure(
-                    f"incr_load_{i}",
-                    [self.py, "-m", "loader", "load"],
-                    self.loader_env(lay.initial, run_dir),
-                )
-            new_rows = self.raw_rows(run_dir / "warehouse.duckdb") - before
-            s2 = self.build(f"incr_build_{i}", run_dir)
-            shutil.rmtree(run_dir)
-            for row, s in ((load, s1), (build, s2)):
-                row.seconds.append(s.seconds)
-                row.rss.append(s.peak_rss_bytes)
-            total.seconds.append(s1.seconds + s2.seconds)
-            total.rss.append(max(s1.peak_rss_bytes, s2.peak_rss_bytes))
+        run_dir = self.prepared(built, self.runs / f"incr_one_{i}", lay, f"incr_one_{i}")
+        with _new_day_landed(lay), self.at_site(run_dir) as site:
+            s = self.measure(
+                f"incr_one_{i}",
+                [self.py, "-m", "loader", "load", "--build"],
+                self.loader_env(lay.initial, site),
+            )
+        one.seconds.append(s.seconds)
+        one.rss.append(s.peak_rss_bytes)
+        for row in days:
+            row.rows = new_rows
+        _keep_first(i, run_dir, self.runs / "incremental")
 
-            run_dir = self.prepared(built, self.runs / f"incr_one_{i}", lay, f"incr_one_{i}")
-            with _new_day_landed(lay), self.at_site(run_dir) as site:
-                s = self.measure(
-                    f"incr_one_{i}",
-                    [self.py, "-m", "loader", "load", "--build"],
-                    self.loader_env(lay.initial, site),
-                )
-            one.seconds.append(s.seconds)
-            one.rss.append(s.peak_rss_bytes)
-            for row in (load, build, total, one):
-                row.rows = new_rows
-            _keep_first(i, run_dir, keep)
-        for row in (load, build, total, one):
+    def _finish_days(self, days: list[Row], full: Row) -> None:
+        """Ratios to the full build, the targets, and the marts compared with a full refresh."""
+        total, one = days[2], days[3]
+        for row in days:
             row.ratio, row.ratio_to = row.median_s / full.median_s, "x full build time"
         for row, how in ((one, "`load --build`, the nightly job"), (total, "`load`, then `build`")):
             ratio = row.ratio or 0.0
@@ -376,13 +392,14 @@ class Bench:
                     ratio <= 0.15,
                 )
             )
+        rounds = ", ".join(f"{d / f:.1%}" for d, f in zip(one.seconds, full.seconds, strict=True))
+        self.notes.append(f"`load --build` / the full build of the same round: {rounds}.")
         if self.args.dbt_args:
             self.notes.append(
                 "`load --build` builds what the new loads reach; --dbt-args apply to the"
                 " `build` commands only."
             )
-        self.compare(keep / "warehouse.duckdb")
-        return [load, build, total, one]
+        self.compare(self.runs / "incremental" / "warehouse.duckdb")
 
     def prepared(self, built: Path, run_dir: Path, lay: Layout, name: str) -> Path:
         """A copy of the built warehouse after two untimed no-op loads: the previous version that
@@ -478,8 +495,7 @@ class Bench:
         if self.args.skip_dbt:
             self.notes.append("dbt steps 4 and 5: skipped (--skip-dbt).")
         else:
-            build_row, built = self.step_full_build(loaded[first.fmt], loads[first.fmt].rows)
-            self.rows += [build_row, *self.step_incremental(first, built, build_row)]
+            self.rows += self.step_dbt(loaded[first.fmt], loads[first.fmt].rows, first)
         return self.markdown()
 
     def markdown(self) -> str:

@@ -40,4 +40,5 @@ def test_bench_writes_every_row(tmp_path: Path) -> None:
     assert "| marts after the incremental day identical to a --full-refresh build |" in report
     assert "| incremental day (`load --build`, the nightly job) ≤ 15%" in report
     assert "## Targets" in report
+    assert "- `load --build` / the full build of the same round: " in report
     assert "load JSON" in proc.stdout
