@@ -380,7 +380,7 @@ class Bench:
 
     def _finish_days(self, days: list[Row], full: Row) -> None:
         """Ratios to the full build, the targets, and the marts compared with a full refresh."""
-        total, one = days[2], days[3]
+        *_, total, one = days
         for row in days:
             row.ratio, row.ratio_to = row.median_s / full.median_s, "x full build time"
         for row, how in ((one, "`load --build`, the nightly job"), (total, "`load`, then `build`")):
