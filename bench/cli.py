@@ -44,6 +44,7 @@ ARCHIVE_RE = re.compile(
 )
 MEMBER_EXT = {"json": "ndjson", "csv": "csv"}
 GB = 1000**3
+DAY_TARGET_MESSAGES = 5_000_000  # the size the incremental-day target is set at
 
 
 @dataclass(frozen=True)
@@ -383,13 +384,15 @@ class Bench:
         *_, total, one = days
         for row in days:
             row.ratio, row.ratio_to = row.median_s / full.median_s, "x full build time"
+        # the target is set at 5M: below that, dbt's fixed cost per build dominates a day
+        at_size = self.args.messages >= DAY_TARGET_MESSAGES
         for row, how in ((one, "`load --build`, the nightly job"), (total, "`load`, then `build`")):
             ratio = row.ratio or 0.0
             self.targets.append(
                 (
                     f"incremental day ({how}) ≤ 15% of the full build (target set at 5M)",
-                    f"{ratio:.1%}",
-                    ratio <= 0.15,
+                    f"{ratio:.1%}" + ("" if at_size else " (at this size; the target is at 5M)"),
+                    ratio <= 0.15 if at_size else None,
                 )
             )
         rounds = ", ".join(f"{d / f:.1%}" for d, f in zip(one.seconds, full.seconds, strict=True))
@@ -534,7 +537,7 @@ class Bench:
             "",
             "| target | measured | met |",
             "|---|--:|---|",
-            *(f"| {t} | {m} | {'yes' if ok else 'NO'} |" for t, m, ok in self.targets),
+            *(f"| {t} | {m} | {_verdict(ok)} |" for t, m, ok in self.targets),
             "",
             "## Notes",
             "",
@@ -623,6 +626,11 @@ def _versions() -> str:
     return ", ".join(out)
 
 
+def _verdict(ok: bool | None) -> str:
+    """A target's cell: met, missed, or not applicable at this size."""
+    return "n/a" if ok is None else "yes" if ok else "NO"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; print the table and write the markdown report."""
     args = parse_args(argv)
@@ -635,7 +643,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(text_table(bench.rows))
     print()
     for target, measured, ok in bench.targets:
-        print(f"{'met   ' if ok else 'MISSED'}  {target}: {measured}")
+        word = {True: "met", False: "MISSED", None: "n/a"}[ok]
+        print(f"{word:<6}  {target}: {measured}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report)
     print(f"\nwrote {args.out}")

@@ -365,6 +365,40 @@ def _lanes_for(settings: Settings, count: int) -> int:
     return max(1, min(wanted, count))
 
 
+def _dataset_weight(item: _Item) -> tuple[str, int]:
+    return item.cand.dataset, item.local.stat().st_size
+
+
+def lane_plan(
+    indexes: Sequence[int], weights: Sequence[tuple[str, int]], lanes: int
+) -> tuple[list[int], dict[int, int]]:
+    """The order in which the lanes get the archives ``indexes`` and the lane each small
+    dataset's archives are pinned to, from each archive's (dataset, bytes).
+
+    A dataset with at most a lane's share of the bytes, and not the largest, is pinned to one lane
+    (the k-th such dataset to lane k modulo ``lanes``): its rows then fill whole row groups in
+    one transaction instead of a partial one in each lane, which DuckDB would send through the
+    write-ahead log for the closing checkpoint to compress on one core (:mod:`loader.lanes`).
+    Each dataset keeps its own order, and the datasets are interleaved by their share of the
+    bytes, so the lane a dataset is pinned to meets it all along the load, never a queue of it.
+    """
+    groups: dict[str, list[int]] = {}
+    for i in indexes:
+        groups.setdefault(weights[i][0], []).append(i)
+    totals = {ds: sum(weights[i][1] for i in group) for ds, group in groups.items()}
+    share = sum(totals.values()) / max(1, lanes)
+    ranked = sorted(totals, key=lambda ds: -totals[ds])
+    small = [ds for ds in ranked[1:] if lanes > 1 and totals[ds] <= share]
+    pins = {i: k % lanes for k, ds in enumerate(small) for i in groups[ds]}
+    position: dict[int, float] = {}
+    for ds, group in groups.items():
+        done = 0
+        for i in group:
+            position[i] = (done + weights[i][1] / 2) / max(1, totals[ds])
+            done += weights[i][1]
+    return sorted(indexes, key=lambda i: position[i]), pins
+
+
 def _load_hatch(
     con: duckdb.DuckDBPyConnection, items: Sequence[_Item], loaded_at: datetime
 ) -> list[FileResult]:
@@ -391,14 +425,17 @@ def _load_hatch(
 
     pending = list(range(len(items)))
     while len(pending) > 1:
+        count = _lanes_for(items[0].settings, len(pending))
+        order, pins = lane_plan(pending, [_dataset_weight(it) for it in items], count)
         outcome = lanes.run(
             con,
-            pending,
+            order,
             prepare,
             insert,
-            lanes=_lanes_for(items[0].settings, len(pending)),
+            lanes=count,
             lane_bytes=LANE_BYTES,
             setup=SESSION_SETUP,
+            pins=pins,
         )
         for i, (rows, secs) in outcome.loaded.items():
             results[i] = _loaded(items[i], rows, secs)

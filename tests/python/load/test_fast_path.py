@@ -187,8 +187,13 @@ def test_batch_routes_surprises_to_the_safe_path_in_place(kit, settings):
 
 
 def test_lanes_give_the_table_of_a_one_lane_load(kit, settings, tmp_path, conversation_rows):
-    """Three lanes with a drift file, a bad file and blank lines in the mix: offenders are loaded
-    alone, the archives rolled back with them go through the lanes again; same rows as one lane."""
+    """Three lanes with a drift file, a bad file and blank lines in the mix, and a small dataset
+    pinned to one lane: offenders are loaded alone, the archives rolled back with them go through
+    the lanes again; same rows as one lane."""
+    for d in range(1, 5):
+        day = f"contact_history_2024-05-{d:02d}_2024-05-{d:02d}"
+        text = "".join(json.dumps({"contact_history_id": f"d{d}c{i}"}) + "\n" for i in range(50))
+        raw_zip(kit.hatch_dir("contact_history") / f"{day}.zip", f"{day}.json", text.encode())
     days = [f"conversation_items_2024-05-{d:02d}_2024-05-{d:02d}" for d in range(1, 13)]
     for i, day in enumerate(days):
         text = LINES.replace('"m', f'"d{i}m')
@@ -199,17 +204,26 @@ def test_lanes_give_the_table_of_a_one_lane_load(kit, settings, tmp_path, conver
         if i == 10:
             text = "\n" + text.replace("\n", "\n\n", 5)
         raw_zip(kit.hatch_dir("conversation_items") / f"{day}.zip", f"{day}.json", text.encode())
-    tables = []
+    tables, contacts = [], []
     for lanes in (1, 3):
         run = dataclasses.replace(
             settings, warehouse_path=tmp_path / f"lanes{lanes}.duckdb", load_lanes=lanes
         )
         summary = run_load(run)
-        assert summary.count("loaded") == 11 and summary.count("failed") == 1, summary
+        assert summary.count("loaded") == 15 and summary.count("failed") == 1, summary
         (failed,) = summary.failed
         assert failed.file_name == f"{days[8]}.zip" and "line 2" in str(failed.error)
         tables.append(conversation_rows(run.warehouse_path))
+        con = warehouse.connect_readonly(run.warehouse_path)
+        contacts.append(
+            con.execute(
+                "SELECT _file_name, _record_number, contact_history_id "
+                "FROM raw.hatch_contact_history ORDER BY 1, 2"
+            ).fetchall()
+        )
+        con.close()
     assert tables[0] == tables[1]
+    assert contacts[0] == contacts[1] and len(contacts[0]) == 4 * 50
     assert len(tables[0]) == 10 * 3000 + 3001
     late = [r for r in tables[0] if r[4] == "late"]
     assert len(late) == 1 and late[0][-1] == "v"
