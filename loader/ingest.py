@@ -22,6 +22,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -482,12 +483,15 @@ def _load_group(
     results: list[FileResult] = []
     with contextlib.ExitStack() as stack:
         items: list[_Item] = []
+        to_read = [c for c in group if (c.url, c.version) not in unchanged]
+        locals_ = [stack.enter_context(c.open_local()) for c in to_read]
+        shas = _hashes(locals_)
+        hashed = {id(c): (locals_[i], shas[i]) for i, c in enumerate(to_read)}
         for cand in group:
-            if (cand.url, cand.version) in unchanged:  # loaded, not replaced since: no read
+            if id(cand) not in hashed:  # loaded, not replaced since: no read
                 results.append(FileResult(cand.file_name, cand.system, cand.dataset, "skipped"))
                 continue
-            local = stack.enter_context(cand.open_local())
-            sha = sha256_file(local)
+            local, sha = hashed[id(cand)]
             if any(it.sha == sha for it in items):  # a copy: decide after the first one
                 results += _flush(con, items, done, loaded_at)
                 items = []
@@ -501,6 +505,15 @@ def _load_group(
                 items = []
         results += _flush(con, items, done, loaded_at)
     return results
+
+
+def _hashes(paths: Sequence[Path]) -> list[str]:
+    """sha256 of each file, one thread per core (hashlib releases the GIL): hashing is all that
+    runs before the lanes start."""
+    if len(paths) < 2:
+        return [sha256_file(p) for p in paths]
+    with ThreadPoolExecutor(min(len(paths), os.cpu_count() or 1)) as pool:
+        return list(pool.map(sha256_file, paths))
 
 
 def _flush(
