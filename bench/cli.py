@@ -111,6 +111,7 @@ class Bench:
         self.rows: list[Row] = []
         self.notes: list[str] = []
         self.targets: list[tuple[str, str, bool | None]] = []
+        self.loaded: dict[str, Path] = {}  # the first load round's warehouse per format
         self.env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
@@ -227,48 +228,62 @@ class Bench:
         return Layout(fmt, initial, full, path, last)
 
     # ------------------------------------------------------------------ steps
-    def step_reference(self, lay: Layout) -> Row:
-        """DuckDB's reader of every extracted member, one typed CREATE TABLE per dataset."""
-        reader = "read_json" if lay.fmt == "json" else "read_csv"
+    @staticmethod
+    def reference_row(fmt: str) -> Row:
+        """The empty row of DuckDB's own reader for ``fmt``."""
+        reader = "read_json" if fmt == "json" else "read_csv"
+        return Row(f"ref_{fmt}", f"1. reference: DuckDB {reader} ({fmt.upper()})")
+
+    def step_reference(self, lay: Layout, row: Row, i: int) -> None:
+        """Round ``i`` of DuckDB's reader of every extracted member, one typed CREATE TABLE per
+        dataset."""
         files_only = self.work / f"reference_manifest_{lay.fmt}.json"
         manifest = json.loads(lay.manifest.read_text())
         files_only.write_text(json.dumps({ds: e["files"] for ds, e in manifest.items()}))
-        row = Row(f"ref_{lay.fmt}", f"1. reference: DuckDB {reader} ({lay.fmt.upper()})")
-        for i in range(self.args.repeat):
-            run_dir = self.fresh(self.runs / f"ref_{lay.fmt}_{i}")
-            s = self.measure(
-                f"ref_{lay.fmt}_{i}",
-                [
-                    self.py,
-                    "-m",
-                    "bench.reference",
-                    str(files_only),
-                    str(run_dir / "t.duckdb"),
-                    lay.fmt,
-                ],
-            )
-            row.rows = json.loads(s.stdout)["rows"]
-            row.seconds.append(s.seconds)
-            row.rss.append(s.peak_rss_bytes)
-            shutil.rmtree(run_dir)
-        return row
+        run_dir = self.fresh(self.runs / f"ref_{lay.fmt}_{i}")
+        s = self.measure(
+            f"ref_{lay.fmt}_{i}",
+            [self.py, "-m", "bench.reference", str(files_only), str(run_dir / "t.duckdb"), lay.fmt],
+        )
+        row.rows = json.loads(s.stdout)["rows"]
+        row.seconds.append(s.seconds)
+        row.rss.append(s.peak_rss_bytes)
+        shutil.rmtree(run_dir)
 
-    def step_load(self, lay: Layout) -> tuple[Row, Path]:
-        """``python -m loader load`` of the initial archives into a fresh warehouse."""
-        row = Row(f"load_{lay.fmt}", f"2. loader load ({lay.fmt.upper()})")
+    def step_load(self, lay: Layout, row: Row, i: int) -> Path:
+        """Round ``i`` of ``python -m loader load`` of the initial archives into a fresh
+        warehouse; returns the first round's warehouse."""
         keep = self.runs / f"loaded_{lay.fmt}"
+        run_dir = self.fresh(self.runs / f"load_{lay.fmt}_{i}")
+        s = self.measure(
+            f"load_{lay.fmt}_{i}",
+            [self.py, "-m", "loader", "load"],
+            self.loader_env(lay.initial, run_dir),
+        )
+        row.rows = self.raw_rows(run_dir / "warehouse.duckdb")
+        row.seconds.append(s.seconds)
+        row.rss.append(s.peak_rss_bytes)
+        _keep_first(i, run_dir, keep)
+        return keep / "warehouse.duckdb"
+
+    def load_rounds(self, layouts: dict[str, Layout]) -> tuple[dict[str, Row], dict[str, Row]]:
+        """Steps 1 and 2 in rounds: round i runs every reference, then every load. The machine's
+        speed drifts (±20% within an hour here): rounds spread the drift over both sides of the
+        ratio, where all references before all loads let it fall on one side."""
+        refs = {fmt: self.reference_row(fmt) for fmt in layouts}
+        loads = {fmt: Row(f"load_{fmt}", f"2. loader load ({fmt.upper()})") for fmt in layouts}
         for i in range(self.args.repeat):
-            run_dir = self.fresh(self.runs / f"load_{lay.fmt}_{i}")
-            s = self.measure(
-                f"load_{lay.fmt}_{i}",
-                [self.py, "-m", "loader", "load"],
-                self.loader_env(lay.initial, run_dir),
+            for fmt, lay in layouts.items():
+                self.step_reference(lay, refs[fmt], i)
+            for fmt, lay in layouts.items():
+                self.loaded[fmt] = self.step_load(lay, loads[fmt], i)
+        ref = next(iter(refs.values()))
+        for fmt, row in loads.items():
+            rounds = ", ".join(
+                f"{r / s:.2f}" for r, s in zip(ref.seconds, row.seconds, strict=True)
             )
-            row.rows = self.raw_rows(run_dir / "warehouse.duckdb")
-            row.seconds.append(s.seconds)
-            row.rss.append(s.peak_rss_bytes)
-            _keep_first(i, run_dir, keep)
-        return row, keep / "warehouse.duckdb"
+            self.notes.append(f"`load` {fmt.upper()} / the reference of the same round: {rounds}.")
+        return refs, loads
 
     def step_dlt(self, lay: Layout) -> Row | None:
         """dlt's default path on the same NDJSON records (optionally a subsample)."""
@@ -450,12 +465,9 @@ class Bench:
         layouts = {fmt: self.layout(fmt) for fmt in self.args.formats}
         first = layouts["json" if "json" in layouts else self.args.formats[0]]
 
-        refs = {fmt: self.step_reference(lay) for fmt, lay in layouts.items()}
+        refs, loads = self.load_rounds({first.fmt: first, **layouts})
         ref = refs[first.fmt]
-        loads: dict[str, Row] = {}
-        loaded: dict[str, Path] = {}
-        for fmt, lay in layouts.items():
-            loads[fmt], loaded[fmt] = self.step_load(lay)
+        loaded = self.loaded
         dlt_row = self.step_dlt(layouts["json"]) if "json" in layouts else None
 
         for row in [*refs.values(), *loads.values(), *([dlt_row] if dlt_row else [])]:

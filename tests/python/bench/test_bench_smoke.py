@@ -43,4 +43,6 @@ def test_bench_writes_every_row(tmp_path: Path) -> None:
     assert "(at this size; the target is at 5M) | n/a |" in report
     assert "## Targets" in report
     assert "- `load --build` / the full build of the same round: " in report
+    assert "- `load` JSON / the reference of the same round: " in report
+    assert "- `load` CSV / the reference of the same round: " in report
     assert "load JSON" in proc.stdout
