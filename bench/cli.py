@@ -111,7 +111,6 @@ class Bench:
         self.rows: list[Row] = []
         self.notes: list[str] = []
         self.targets: list[tuple[str, str, bool | None]] = []
-        self.loaded: dict[str, Path] = {}  # the first load round's warehouse per format
         self.env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
@@ -234,12 +233,16 @@ class Bench:
         reader = "read_json" if fmt == "json" else "read_csv"
         return Row(f"ref_{fmt}", f"1. reference: DuckDB {reader} ({fmt.upper()})")
 
-    def step_reference(self, lay: Layout, row: Row, i: int) -> None:
-        """Round ``i`` of DuckDB's reader of every extracted member, one typed CREATE TABLE per
-        dataset."""
+    def reference_manifest(self, lay: Layout) -> Path:
+        """The reference's input: ``{dataset: [extracted members]}``."""
         files_only = self.work / f"reference_manifest_{lay.fmt}.json"
         manifest = json.loads(lay.manifest.read_text())
         files_only.write_text(json.dumps({ds: e["files"] for ds, e in manifest.items()}))
+        return files_only
+
+    def step_reference(self, lay: Layout, files_only: Path, row: Row, i: int) -> None:
+        """Round ``i`` of DuckDB's reader of every extracted member (``files_only``), one typed
+        CREATE TABLE per dataset."""
         run_dir = self.fresh(self.runs / f"ref_{lay.fmt}_{i}")
         s = self.measure(
             f"ref_{lay.fmt}_{i}",
@@ -250,10 +253,13 @@ class Bench:
         row.rss.append(s.peak_rss_bytes)
         shutil.rmtree(run_dir)
 
-    def step_load(self, lay: Layout, row: Row, i: int) -> Path:
+    def loaded(self, fmt: str) -> Path:
+        """The warehouse the first ``load`` round of ``fmt`` left (later steps start from it)."""
+        return self.runs / f"loaded_{fmt}" / "warehouse.duckdb"
+
+    def step_load(self, lay: Layout, row: Row, i: int) -> None:
         """Round ``i`` of ``python -m loader load`` of the initial archives into a fresh
-        warehouse; returns the first round's warehouse."""
-        keep = self.runs / f"loaded_{lay.fmt}"
+        warehouse."""
         run_dir = self.fresh(self.runs / f"load_{lay.fmt}_{i}")
         s = self.measure(
             f"load_{lay.fmt}_{i}",
@@ -263,8 +269,7 @@ class Bench:
         row.rows = self.raw_rows(run_dir / "warehouse.duckdb")
         row.seconds.append(s.seconds)
         row.rss.append(s.peak_rss_bytes)
-        _keep_first(i, run_dir, keep)
-        return keep / "warehouse.duckdb"
+        _keep_first(i, run_dir, self.loaded(lay.fmt).parent)
 
     def load_rounds(self, layouts: dict[str, Layout]) -> tuple[dict[str, Row], dict[str, Row]]:
         """Steps 1 and 2 in rounds: round i runs every reference, then every load. The machine's
@@ -272,17 +277,12 @@ class Bench:
         ratio, where all references before all loads let it fall on one side."""
         refs = {fmt: self.reference_row(fmt) for fmt in layouts}
         loads = {fmt: Row(f"load_{fmt}", f"2. loader load ({fmt.upper()})") for fmt in layouts}
+        inputs = {fmt: self.reference_manifest(lay) for fmt, lay in layouts.items()}
         for i in range(self.args.repeat):
             for fmt, lay in layouts.items():
-                self.step_reference(lay, refs[fmt], i)
+                self.step_reference(lay, inputs[fmt], refs[fmt], i)
             for fmt, lay in layouts.items():
-                self.loaded[fmt] = self.step_load(lay, loads[fmt], i)
-        ref = next(iter(refs.values()))
-        for fmt, row in loads.items():
-            rounds = ", ".join(
-                f"{r / s:.2f}" for r, s in zip(ref.seconds, row.seconds, strict=True)
-            )
-            self.notes.append(f"`load` {fmt.upper()} / the reference of the same round: {rounds}.")
+                self.step_load(lay, loads[fmt], i)
         return refs, loads
 
     def step_dlt(self, lay: Layout) -> Row | None:
@@ -465,9 +465,13 @@ class Bench:
         layouts = {fmt: self.layout(fmt) for fmt in self.args.formats}
         first = layouts["json" if "json" in layouts else self.args.formats[0]]
 
-        refs, loads = self.load_rounds({first.fmt: first, **layouts})
+        refs, loads = self.load_rounds(layouts)
         ref = refs[first.fmt]
-        loaded = self.loaded
+        for fmt, row in loads.items():
+            rounds = ", ".join(
+                f"{r / s:.2f}" for r, s in zip(ref.seconds, row.seconds, strict=True)
+            )
+            self.notes.append(f"`load` {fmt.upper()} / the reference of the same round: {rounds}.")
         dlt_row = self.step_dlt(layouts["json"]) if "json" in layouts else None
 
         for row in [*refs.values(), *loads.values(), *([dlt_row] if dlt_row else [])]:
@@ -510,7 +514,7 @@ class Bench:
         if self.args.skip_dbt:
             self.notes.append("dbt steps 4 and 5: skipped (--skip-dbt).")
         else:
-            self.rows += self.step_dbt(loaded[first.fmt], loads[first.fmt].rows, first)
+            self.rows += self.step_dbt(self.loaded(first.fmt), loads[first.fmt].rows, first)
         return self.markdown()
 
     def markdown(self) -> str:
@@ -549,7 +553,7 @@ class Bench:
             "",
             "| target | measured | met |",
             "|---|--:|---|",
-            *(f"| {t} | {m} | {_verdict(ok)} |" for t, m, ok in self.targets),
+            *(f"| {t} | {m} | {_verdict(ok, 'yes', 'NO')} |" for t, m, ok in self.targets),
             "",
             "## Notes",
             "",
@@ -638,9 +642,9 @@ def _versions() -> str:
     return ", ".join(out)
 
 
-def _verdict(ok: bool | None) -> str:
-    """A target's cell: met, missed, or not applicable at this size."""
-    return "n/a" if ok is None else "yes" if ok else "NO"
+def _verdict(ok: bool | None, met: str = "met", missed: str = "MISSED") -> str:
+    """A target's verdict: met, missed, or n/a (not judged at this size)."""
+    return "n/a" if ok is None else met if ok else missed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -655,8 +659,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(text_table(bench.rows))
     print()
     for target, measured, ok in bench.targets:
-        word = {True: "met", False: "MISSED", None: "n/a"}[ok]
-        print(f"{word:<6}  {target}: {measured}")
+        print(f"{_verdict(ok):<6}  {target}: {measured}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report)
     print(f"\nwrote {args.out}")

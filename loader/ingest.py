@@ -366,10 +366,6 @@ def _lanes_for(settings: Settings, count: int) -> int:
     return max(1, min(wanted, count))
 
 
-def _dataset_weight(item: _Item) -> tuple[str, int]:
-    return item.cand.dataset, item.local.stat().st_size
-
-
 def lane_plan(
     indexes: Sequence[int], weights: Sequence[tuple[str, int]], lanes: int
 ) -> tuple[list[int], dict[int, int]]:
@@ -424,10 +420,11 @@ def _load_hatch(
         _log_row(cur, it.cand, it.sha, "loaded", rows, None, loaded_at)
         return rows
 
+    weights = [(it.cand.dataset, it.local.stat().st_size) for it in items]
     pending = list(range(len(items)))
     while len(pending) > 1:
         count = _lanes_for(items[0].settings, len(pending))
-        order, pins = lane_plan(pending, [_dataset_weight(it) for it in items], count)
+        order, pins = lane_plan(pending, weights, count)
         outcome = lanes.run(
             con,
             order,
