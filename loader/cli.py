@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from loader.config import Settings, load_settings
-from loader.errors import LoaderError
+from loader.errors import EXIT_DISK_FULL, LoaderError, is_disk_full
 
 # command modules, in the order ``--help`` lists them
 COMMAND_MODULES = (
@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fetch Hatch bulk exports, load them and other inbox exports into DuckDB, "
         "build the dbt marts, and look at the result.",
         epilog="Exit codes: 0 ok, 2 usage/config, 3 API key rejected, 4 no rate slot within "
-        "--max-wait, 5 server or data error, 6 warehouse busy (another writer).",
+        "--max-wait, 5 server or data error, 6 warehouse busy (another writer), 7 no space "
+        "left on a device.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     parents = [_settings_parent()]
@@ -100,6 +101,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LoaderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except Exception as exc:  # a full device outside the warehouse (landing store, state dir)
+        if not is_disk_full(exc):
+            raise
+        where = getattr(exc, "filename", None) or "a file this run writes"
+        print(
+            f"error: no space left on the device of {where}: free space, then run again",
+            file=sys.stderr,
+        )
+        return EXIT_DISK_FULL
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130

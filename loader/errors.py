@@ -10,10 +10,13 @@ Exit codes (documented in the README):
 5     server or data error (5xx after retries, 400, 413 on one day,
       a bad archive or file that failed to load)
 6     the warehouse is busy (another writer holds it)
+7     no space left on a device the run writes to
 ====  ===========================================================
 """
 
 from __future__ import annotations
+
+import errno
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -21,6 +24,11 @@ EXIT_AUTH = 3
 EXIT_RATE_BUDGET = 4
 EXIT_SERVER_OR_DATA = 5
 EXIT_WAREHOUSE_BUSY = 6
+EXIT_DISK_FULL = 7
+
+# how the OS (errno ENOSPC, EDQUOT) and DuckDB's IO errors word a full device
+_DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+_DISK_FULL_TEXTS = ("No space left on device", "Disk quota exceeded", "database or disk is full")
 
 
 class LoaderError(Exception):
@@ -84,3 +92,16 @@ class WarehouseBusyError(LoaderError):
     """Another process is writing the warehouse."""
 
     exit_code = EXIT_WAREHOUSE_BUSY
+
+
+class DiskFullError(LoaderError):
+    """A device the run writes to is full; nothing was published half-done."""
+
+    exit_code = EXIT_DISK_FULL
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (an OSError or a DuckDB error) says a device is full: never a bad file."""
+    if isinstance(exc, OSError) and exc.errno in _DISK_FULL_ERRNOS:
+        return True
+    return any(text in str(exc) for text in _DISK_FULL_TEXTS)

@@ -33,7 +33,7 @@ import fsspec
 
 from loader import ingest_hatch, lanes, warehouse
 from loader.config import Settings
-from loader.errors import ConfigError, DataError
+from loader.errors import ConfigError, DataError, is_disk_full
 from loader.landing import LandingStore, sha256_file
 from loader.schemas import DOCUMENT_TABLES, HATCH_DATASETS, LOAD_LOG_TABLE, LOADER_SCHEMA
 from loader.sql import quote_literal
@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS {LOAD_LOG_TABLE} (
     file_version VARCHAR
 );
 ALTER TABLE {LOAD_LOG_TABLE} ADD COLUMN IF NOT EXISTS file_version VARCHAR;
+ALTER TABLE {LOAD_LOG_TABLE} ADD COLUMN IF NOT EXISTS warning VARCHAR;
 """
 
 LocalOpener = Callable[[], AbstractContextManager[Path]]
@@ -109,6 +110,7 @@ class LoadSummary:
     """Every file considered by one ``load`` run."""
 
     results: list[FileResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # "file: warning" of files loaded now
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.results)
@@ -219,6 +221,16 @@ def loaded_versions(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
     return {(r[0], r[1]) for r in rows}
 
 
+def run_warnings(con: duckdb.DuckDBPyConnection, loaded_at: datetime) -> list[str]:
+    """The warnings of the files one run (``loaded_at``) loaded, as ``file: warning``."""
+    rows = con.execute(
+        f"SELECT file_name || ': ' || warning FROM {LOAD_LOG_TABLE} WHERE status = 'loaded' "
+        "AND warning IS NOT NULL AND started_at = ?::TIMESTAMPTZ ORDER BY file_name",
+        [loaded_at.isoformat()],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -263,21 +275,27 @@ def _log_row(
     rows: int | None,
     error: str | None,
     started: datetime,
+    local: Path | None = None,
 ) -> None:
+    """One load-log row; a loaded Hatch archive (``local``) gets its schema warning, if any."""
+    warning = None
+    if local is not None and cand.system == "hatch":
+        warning = ingest_hatch.missing_columns_warning(local)
     # literals, not parameters: DuckDB tries (and fails) to import pandas for every parameter;
-    # the error text (any characters) stays a parameter
+    # the texts (any characters) stay parameters
     values = [sha, cand.file_name, cand.url, cand.system, cand.dataset, status, rows]
     stamps = ", ".join(f"{_sql_value(t.isoformat())}::TIMESTAMPTZ" for t in (started, _now()))
+    literals = ", ".join(map(_sql_value, values))
     con.execute(
         f"INSERT INTO {LOAD_LOG_TABLE} ({_LOG_COLUMNS}) "
-        f"VALUES ({', '.join(map(_sql_value, values))}, ?, {stamps}, {_sql_value(cand.version)})",
-        [error],
+        f"VALUES ({literals}, ?, {stamps}, {_sql_value(cand.version)}, ?)",
+        [error, warning],
     )
 
 
 _LOG_COLUMNS = (
     "file_sha256, file_name, file_url, system, dataset, status, rows, error, started_at, "
-    "finished_at, file_version"
+    "finished_at, file_version, warning"
 )
 
 
@@ -309,7 +327,7 @@ def _in_transaction(
         for it in items:
             t0 = time.perf_counter()
             rows = _insert_file(con, it.cand, it.local, it.sha, loaded_at, it.settings, fast)
-            _log_row(con, it.cand, it.sha, "loaded", rows, None, loaded_at)
+            _log_row(con, it.cand, it.sha, "loaded", rows, None, loaded_at, it.local)
             done.append((rows, time.perf_counter() - t0))
         con.commit()
     except BaseException:
@@ -338,6 +356,8 @@ def load_one(con: duckdb.DuckDBPyConnection, item: _Item, loaded_at: datetime) -
             log.debug("%s: safe path (%s)", cand.file_name, miss)
             ((rows, secs),) = _in_transaction(con, [item], loaded_at, fast=False)
     except _FAILURES as exc:
+        if is_disk_full(exc):  # not the file's fault: stop the load (see warehouse.writer)
+            raise
         error = str(exc) if isinstance(exc, DataError) else f"{cand.file_name}: {exc}"
         con.begin()
         _log_row(con, cand, item.sha, "failed", 0, error, loaded_at)
@@ -356,6 +376,8 @@ def _load_serial(
     try:
         done = _in_transaction(con, items, loaded_at, fast=True)
     except (*_FAILURES, ingest_hatch.FastPathMiss) as exc:
+        if is_disk_full(exc):
+            raise
         log.debug("batch of %d rolled back (%s): one file at a time", len(items), exc)
         return [load_one(con, it, loaded_at) for it in items]
     return [_loaded(it, rows, secs) for it, (rows, secs) in zip(items, done, strict=True)]
@@ -417,7 +439,7 @@ def _load_hatch(
         rows = ingest_hatch.load_member(
             cur, member, file_name=it.cand.file_name, sha256=it.sha, loaded_at=loaded_at
         )
-        _log_row(cur, it.cand, it.sha, "loaded", rows, None, loaded_at)
+        _log_row(cur, it.cand, it.sha, "loaded", rows, None, loaded_at, it.local)
         return rows
 
     weights = [(it.cand.dataset, it.local.stat().st_size) for it in items]
@@ -550,6 +572,9 @@ def load_candidates(
         loaded_at = _now()  # one _loaded_at per run: lanes must not decide dedup tie-breaks
         for group in _batches(candidates):
             summary.results += _load_group(con, group, done, unchanged, settings, loaded_at)
+        summary.warnings = run_warnings(con, loaded_at)
+        for warning in summary.warnings:
+            log.warning("%s", warning)
     finally:
         con.close()
     return summary

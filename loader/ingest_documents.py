@@ -31,12 +31,13 @@ from pathlib import Path
 
 import duckdb
 
-from loader.errors import DataError
+from loader.errors import DataError, is_disk_full
 from loader.schemas import DOCUMENT_COLUMNS, DOCUMENT_TABLES, LINEAGE_COLUMNS, RAW_SCHEMA
 
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_OBJECT_BYTES = 512 * 1024**2  # largest single top-level JSON value (e.g. one page)
 _STAGE = "_h5_document_records"  # temp table, dropped before returning
+_KINDS = "_h5_document_values"  # temp table: the top-level values and their kind
 
 # SQL predicate (over `record`) -> rejection reason, per system; first failing record is reported.
 _nonblank = "nullif(trim(record ->> '{key}'), '') IS NOT NULL"
@@ -129,24 +130,31 @@ def _stage_records(con: duckdb.DuckDBPyConnection, path: Path, compression: str)
     """Read the file into the temp table ``_STAGE`` (top_number, element, record_number, record)."""
     max_object = _max_object_bytes(path, compression)
     _ensure_memory(con, 3 * max_object + 64 * 2**20)
+    # the top-level values in a temp table of their own (it can spill): as a CTE read three
+    # times below, DuckDB materializes them in memory and runs out under a small memory_limit
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE {_STAGE} AS
+        CREATE OR REPLACE TEMP TABLE {_KINDS} AS
         WITH top AS (
             SELECT json AS v, ordinality AS top_number
             FROM read_json_objects(?, format = 'auto', compression = '{compression}',
                                    maximum_object_size = {max_object}) WITH ORDINALITY
-        ),
-        kinds AS (
-            SELECT top_number, v,
-                CASE
-                    WHEN json_type(v) = 'OBJECT' AND json_type(v, '$.data') = 'ARRAY' THEN 'page'
-                    WHEN json_type(v) = 'OBJECT' AND json_exists(v, '$.eventName')
-                         AND json_type(v, '$.eventData') = 'OBJECT' THEN 'webhook'
-                    ELSE 'record'
-                END AS kind
-            FROM top
-        ),
+        )
+        SELECT top_number, v,
+            CASE
+                WHEN json_type(v) = 'OBJECT' AND json_type(v, '$.data') = 'ARRAY' THEN 'page'
+                WHEN json_type(v) = 'OBJECT' AND json_exists(v, '$.eventName')
+                     AND json_type(v, '$.eventData') = 'OBJECT' THEN 'webhook'
+                ELSE 'record'
+            END AS kind
+        FROM top
+        """,
+        [str(path)],
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {_STAGE} AS
+        WITH kinds AS (SELECT * FROM {_KINDS}),
         pages AS (
             SELECT top_number, json_extract(v, '$.data[*]') AS elements
             FROM kinds WHERE kind = 'page'
@@ -165,9 +173,9 @@ def _stage_records(con: duckdb.DuckDBPyConnection, path: Path, compression: str)
                record
         FROM records
         WHERE record IS NOT NULL  -- a webhook event without a chat is not a chat: skipped
-        """,
-        [str(path)],
+        """
     )
+    con.execute(f"DROP TABLE {_KINDS}")
 
 
 def load_file(
@@ -197,6 +205,8 @@ def load_file(
     try:
         _stage_records(con, Path(local_path), compression)
     except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as exc:
+        if is_disk_full(exc):
+            raise
         raise _read_error(exc, file_name) from None
     try:
         return _validate_and_insert(

@@ -35,7 +35,7 @@ from pathlib import Path
 import duckdb
 from isal import igzip_lib
 
-from loader.errors import DataError
+from loader.errors import DataError, is_disk_full
 from loader.schemas import (
     HATCH_COLUMNS,
     HATCH_DATASETS,
@@ -154,6 +154,33 @@ def _copy_member(src: zipfile.ZipExtFile, dst_path: Path, limit: int, where: str
             if copied > limit:
                 raise DataError(f"member is larger than the limit of {limit} bytes", where)
             dst.write(chunk)
+            _check_no_nul(chunk, dst, where)
+
+
+def _check_no_nul(chunk: bytes, dst: io.BufferedWriter, where: str) -> None:
+    """Reject a raw NUL byte (text exports never hold one; DuckDB would load it into a value).
+
+    ``chunk`` is the last one written to ``dst``; the line is counted only when one is found."""
+    at = chunk.find(b"\x00")
+    if at < 0:
+        return
+    dst.flush()
+    offset = dst.tell() - len(chunk) + at
+    line, column = _line_of_offset(Path(dst.name), offset)
+    raise DataError(f"a NUL byte (0x00) at column {column}: not text", where, line)
+
+
+def _line_of_offset(path: Path, offset: int) -> tuple[int, int]:
+    """Physical line and column (1-based) of the byte at ``offset`` (error path only)."""
+    line, line_start, done = 1, 0, 0
+    with path.open("rb") as fh:
+        while done < offset and (chunk := fh.read(min(_CHUNK, offset - done))):
+            line += chunk.count(b"\n")
+            newline = chunk.rfind(b"\n")
+            if newline >= 0:
+                line_start = done + newline + 1
+            done += len(chunk)
+    return line, offset - line_start + 1
 
 
 def _data_offset(fh: io.BufferedReader, info: zipfile.ZipInfo, where: str) -> int:
@@ -200,6 +227,7 @@ def inflate_stream(stream: Deflated, out: Path) -> None:
                     f"member is larger than the limit of {stream.limit} bytes", stream.where
                 )
             dst.write(chunk)
+            _check_no_nul(chunk, dst, stream.where)
     if not inflater.eof:
         raise DataError("cannot extract member: compressed data is truncated", stream.where)
     if inflater.crc != stream.crc or size != stream.size:
@@ -317,6 +345,26 @@ def _csv_header(member: Member) -> list[str]:
     return names
 
 
+def missing_columns_warning(zip_path: Path) -> str | None:
+    """For a CSV archive whose header lacks documented columns: a warning naming them (they load
+    as NULL; an upstream schema change is news). None for JSON, where absent keys are normal."""
+    with (
+        contextlib.suppress(zipfile.BadZipFile, OSError, IndexError),
+        zipfile.ZipFile(zip_path) as zf,
+    ):
+        info = zf.infolist()[0]
+        if not info.filename.endswith(".csv"):
+            return None
+        with zf.open(info) as fh:
+            first = fh.readline().decode("utf-8", errors="replace")
+        header = {h.removeprefix("\ufeff").strip().lower() for h in next(csv.reader([first]), [])}
+        dataset = parse_name(info.filename, ("csv",)).dataset
+        missing = [c for c in HATCH_COLUMNS[dataset] if c.lower() not in header]
+        if missing:
+            return f"CSV header lacks documented column(s) {', '.join(missing)}: loaded as NULL"
+    return None
+
+
 def _columns_spec(columns: dict[str, str]) -> str:
     return (
         "{" + ", ".join(f"{quote_literal(c)}: {quote_literal(t)}" for c, t in columns.items()) + "}"
@@ -415,6 +463,8 @@ def load_member(
         row = con.execute(_insert_sql(member, cols, values, _reader(member, source)), params)
         counted = row.fetchone()
     except duckdb.Error as exc:
+        if is_disk_full(exc):  # not the member's fault
+            raise
         raise _diagnose(con, member, exc) from None
     return int(counted[0]) if counted else 0
 
@@ -484,6 +534,8 @@ def _load_fast(con: duckdb.DuckDBPyConnection, member: Member, params: list[obje
         sql = _insert_sql(member, existing, plan[0], plan[1], skip)
         row = con.execute(sql, params).fetchone()
     except duckdb.Error as exc:
+        if is_disk_full(exc):
+            raise
         raise FastPathMiss(f"insert failed: {exc}") from None
     return int(row[0]) if row else 0
 
@@ -515,28 +567,53 @@ def _diagnose(con: duckdb.DuckDBPyConnection, member: Member, exc: duckdb.Error)
     with contextlib.suppress(duckdb.Error):
         con.rollback()  # the failed statement aborted the caller's transaction
     try:
-        found = _first_bad_json_line(member) if member.name.ext == "json" else None
-        found = found or _first_bad_value(con, member)
+        structure = _first_bad_json_line if member.name.ext == "json" else _first_bad_csv_line
+        found = structure(member) or _first_bad_value(con, member)
     except duckdb.Error:
         found = None
     if found:
         return DataError(found[1], member.where, found[0])
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    first = first.replace(str(member.path), member.path.name)  # not our temporary folder
     return DataError(f"DuckDB could not read the member: {first}", member.where)
 
 
 def _first_bad_json_line(member: Member) -> tuple[int, str] | None:
-    """Line number and reason of the first line that is not a JSON object (error path only)."""
+    """Line number and reason of the first line DuckDB's JSON reader rejects (error path only)."""
+    seen = {c.lower(): c for c in HATCH_COLUMNS[member.name.dataset]}
     with member.path.open("rb") as fh:
         for number, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                value = json.loads(raw)
-            except ValueError as exc:
-                return number, f"not valid JSON ({exc.msg})"
-            if not isinstance(value, dict):
-                return number, f"not a JSON object (a {type(value).__name__})"
+            if raw.strip() and (reason := _json_line_problem(raw, seen)):
+                return number, reason
+    return None
+
+
+def _json_line_problem(raw: bytes, seen: dict[str, str]) -> str | None:
+    """Why one line is not a record: not UTF-8, not a JSON object, a key twice, or a key that
+    differs only in case from a documented column or an earlier key (``seen``, by lower case)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+    keys: list[str] = []
+
+    def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
+        keys[:] = [k for k, _ in items]  # the outermost object is decoded last
+        return dict(items)
+
+    try:
+        value = json.loads(text, object_pairs_hook=pairs)
+    except ValueError as exc:
+        message = getattr(exc, "msg", str(exc)).removesuffix(" at")
+        return f"not valid JSON ({message} at column {getattr(exc, 'colno', '?')})"
+    if not isinstance(value, dict):
+        return f"not a JSON object (a {type(value).__name__})"
+    for i, key in enumerate(keys):
+        if key in keys[:i]:
+            return f"key {json.dumps(key)} appears twice"
+        first = seen.setdefault(key.lower(), key)
+        if first != key:
+            return f"key {json.dumps(key)} differs only in case from {json.dumps(first)}"
     return None
 
 
@@ -566,8 +643,60 @@ def _first_bad_value(con: duckdb.DuckDBPyConnection, member: Member) -> tuple[in
     if not row:
         return None
     value = json.dumps(row[3], ensure_ascii=False)
-    line = _json_line(member.path, int(row[0])) if member.name.ext == "json" else int(row[0])
-    return line, f"column {row[1]}: {value} is not a {row[2]}"
+    record_line = _json_line if member.name.ext == "json" else _csv_line
+    return record_line(member.path, int(row[0])), f"column {row[1]}: {value} is not a {row[2]}"
+
+
+def _first_bad_utf8_line(path: Path) -> tuple[int, str] | None:
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return (
+                    number,
+                    f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})",
+                )
+    return None
+
+
+def _csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(first physical line, fields) of each CSV record, the header included (error path only)."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh, strict=True)
+        start = 1
+        try:
+            for fields in reader:
+                yield start, fields
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise DataError(f"not valid CSV ({exc})", line=start) from None
+
+
+def _first_bad_csv_line(member: Member) -> tuple[int, str] | None:
+    """Line number and reason of the first CSV record DuckDB's reader rejects (error path only):
+    not UTF-8, not valid CSV, or another number of fields than the header."""
+    bad_text = _first_bad_utf8_line(member.path)
+    if bad_text:
+        return bad_text
+    width = None
+    try:
+        for line, fields in _csv_records(member.path):
+            if width is None:
+                width = len(fields)
+            elif len(fields) != width:
+                return line, f"{len(fields)} field(s) where the header has {width}"
+    except DataError as exc:
+        return exc.line or 1, exc.reason
+    return None
+
+
+def _csv_line(path: Path, record: int) -> int:
+    """The first physical line of the ``record``-th CSV data record (quoted newlines count)."""
+    for number, (line, _) in enumerate(_csv_records(path)):
+        if number == record:
+            return line
+    return record + 1
 
 
 def _json_line(path: Path, record: int) -> int:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import duckdb
 
-from loader.errors import DataError
+from loader.errors import DataError, is_disk_full
 from loader.ingest_hatch import FastPathMiss, FastPathSkip, Member
 
 # prepare(index, folder): inflate and check archive ``index`` into ``folder`` (worker thread)
@@ -140,7 +140,9 @@ class _Lane:
         started = time.perf_counter()
         try:
             member = job.member.result()
-        except _ARCHIVE_FAILURES:  # unreadable archive: nothing was written
+        except _ARCHIVE_FAILURES as exc:  # unreadable archive: nothing was written
+            if is_disk_full(exc):  # not the archive's fault: stop the load
+                raise
             self.shared.add(offenders=[job.index])
             return
         if not self.open:
@@ -152,7 +154,9 @@ class _Lane:
             if not self.open:
                 self.cursor.rollback()
             return
-        except _ARCHIVE_FAILURES:
+        except _ARCHIVE_FAILURES as exc:
+            if is_disk_full(exc):
+                raise
             self.cursor.rollback()
             self.shared.add(offenders=[job.index], collateral=[i for i, _, _ in self.open])
             self.open, self.size = [], 0

@@ -24,15 +24,17 @@ import contextlib
 import fcntl
 import logging
 import os
+import re
 import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 
 from loader import delta_copy
-from loader.errors import WarehouseBusyError
+from loader.errors import DiskFullError, WarehouseBusyError, is_disk_full
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,12 @@ STORAGE_COMPATIBILITY_VERSION = "v1.0.0"
 
 WORK_SUFFIX = ".work"
 PUBLISH_MODES = ("copy", "in-place")
+
+
+def resolve(path: Path | str) -> Path:
+    """The real file behind ``path``: a symlinked ``WAREHOUSE_PATH`` (``current -> releases/…``)
+    is followed once, so its target is locked and replaced, and the link keeps pointing at it."""
+    return Path(path).expanduser().resolve()
 
 
 def lock_path(path: Path) -> Path:
@@ -65,12 +73,25 @@ def _holder(lock_file: Path) -> str:
     return text or "unknown process"
 
 
+def _command_name(argv: list[str]) -> str:
+    """The program and its subcommand, never the flags (``--api-key`` would leak the key)."""
+    words = [Path(argv[0]).name] if argv else []
+    for arg in argv[1:]:
+        if arg.startswith("-"):
+            break
+        words.append(arg)
+    return " ".join(words[:2]) or "unknown command"
+
+
 @contextlib.contextmanager
 def _exclusive_lock(path: Path) -> Iterator[None]:
-    """Non-blocking exclusive flock on ``{path}.lock``; records our pid and command in it."""
+    """Non-blocking exclusive flock on ``{path}.lock``; records our pid and command in it.
+
+    The file is readable by its owner only, and holds no flag values (they may be secrets)."""
     lock_file = lock_path(path)
-    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
     try:
+        os.fchmod(fd, 0o600)  # a lock file left by an older version was world-readable
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -79,7 +100,7 @@ def _exclusive_lock(path: Path) -> Iterator[None]:
                 f"({_holder(lock_file)}); retry when it has finished"
             ) from None
         os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()}: {' '.join(sys.argv)}\n".encode())
+        os.write(fd, f"pid {os.getpid()}: {_command_name(sys.argv)}\n".encode())
         yield
         os.ftruncate(fd, 0)
     finally:
@@ -117,8 +138,11 @@ def _clean_stale_work_files(path: Path, keep: bool = True) -> None:
         stale_files += [f for f in work_dir.iterdir() if f not in kept]
     for stale in stale_files:
         log.info("removing stale working file %s", stale)
-        with contextlib.suppress(FileNotFoundError):
-            stale.unlink()
+        if stale.is_dir() and not stale.is_symlink():  # DuckDB's spill folder, {name}.tmp
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
 
 
 def _create_new(work: Path) -> None:
@@ -243,23 +267,66 @@ def writer(path: Path | str, publish: str = "copy") -> Iterator[Path]:
     """
     if publish not in PUBLISH_MODES:
         raise ValueError(f"publish must be one of {PUBLISH_MODES}, got {publish!r}")
-    path = Path(path).absolute()
+    path = resolve(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with _exclusive_lock(path):
         _clean_stale_work_files(path, keep=publish == "copy")
         if publish == "in-place":
             _claim_in_place(path)
-            yield path
+            with _disk_full_as_error(path, path):
+                yield path
             return
-        work = _prepare_work_file(path)
+        work = work_path(path)
         try:
-            yield work
-            _publish(work, path)
+            with _disk_full_as_error(path, work.parent):
+                work = _prepare_work_file(path)
+                yield work
+                _publish(work, path)
             log.debug("published %s", path)
         finally:
             _remove_db_files(work)  # no-op after a successful publish
+            _clean_stale_work_files(path)  # DuckDB's spill folder, if it left one
             with contextlib.suppress(OSError):
                 work.parent.rmdir()
+
+
+@contextlib.contextmanager
+def _disk_full_as_error(path: Path, written: Path) -> Iterator[None]:
+    """Turn a full device into :class:`DiskFullError`: one line naming the folder that filled
+    and the space the run needs (more than was free there when it started)."""
+    free = {path.parent: shutil.disk_usage(path.parent).free}
+    with contextlib.suppress(OSError):
+        free[Path(tempfile.gettempdir())] = shutil.disk_usage(tempfile.gettempdir()).free
+    try:
+        yield
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        where = _path_in(exc) or written
+        folder = next((f for f in free if where.is_relative_to(f)), path.parent)
+        kept = (
+            "what was committed before stays, nothing is half-loaded"
+            if written == path
+            else f"{path} is as before this run"
+        )
+        raise DiskFullError(
+            f"no space left on the device of {folder}: this run needs more than the "
+            f"{_mb(free.get(folder, 0))} that were free there when it started; {kept}. Free "
+            "space or set WAREHOUSE_PATH (or TMPDIR) to a bigger disk, then run again"
+        ) from None
+
+
+def _path_in(exc: BaseException) -> Path | None:
+    """The file a failed write named: an OSError's filename, or the path in DuckDB's message."""
+    name = getattr(exc, "filename", None)
+    if not name:
+        found = re.search(r'file "([^"]+)"', str(exc))
+        name = found.group(1) if found else None
+    return Path(name) if name else None
+
+
+def _mb(size: int) -> str:
+    return f"{size / 2**20:,.1f} MiB"
 
 
 def connect(path: Path | str) -> duckdb.DuckDBPyConnection:

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import importlib.util
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -27,7 +30,7 @@ import duckdb
 
 from loader import build_state
 from loader.config import Settings
-from loader.errors import LoaderError
+from loader.errors import LoaderError, is_disk_full
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +172,21 @@ sys.exit(code)
 """
 
 
+_PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal a child gets when its parent dies
+
+
+def _die_with_parent() -> None:
+    """Run in a child before exec: on Linux, the kernel kills it when the loader dies (even by
+    ``kill -9``), so dbt never keeps writing without the writer lock. Elsewhere a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
 class DbtAhead:
     """A dbt process started before the work it builds is ready (``load --build``, ``build``):
     importing dbt takes about 2 s, which then runs beside the load, or the preparation of the
@@ -184,6 +202,7 @@ class DbtAhead:
             ],
             stdin=subprocess.PIPE,
             text=True,
+            preexec_fn=_die_with_parent,
         )
 
     def run(
@@ -256,7 +275,9 @@ def run_dbt_build(
     if ahead is not None:
         return ahead.run(args, env, record)
     cmd = [dbt_executable(), *args]
-    return subprocess.run(cmd, env={**os.environ, **env}, check=False).returncode
+    return subprocess.run(
+        cmd, env={**os.environ, **env}, check=False, preexec_fn=_die_with_parent
+    ).returncode
 
 
 def profiles_dir() -> Path:
@@ -299,6 +320,7 @@ def build_work_file(
     if select is not None:
         log.info("build: only what the new loads reach: %s", " ".join(select))
         dbt_args = [*dbt_args, "--select", *select]
+    started = time.time()
     code = run_dbt_build(work_path, dbt_args, unit_tests, ahead, fingerprint if ahead else None)
     if code == 0 and fingerprint is not None and ahead is None:
         con = duckdb.connect(str(work_path))
@@ -307,12 +329,29 @@ def build_work_file(
         finally:
             con.close()
     if code != 0:
+        disk_full = _disk_full_message(started)
+        if disk_full:  # warehouse.writer turns it into DiskFullError (exit 7)
+            raise BuildFailedError(f"dbt build failed: {disk_full}")
         kept = (
             "models built before the failure stay in it (WAREHOUSE_PUBLISH=in-place)"
             if settings.warehouse_publish == "in-place"
             else "it is unchanged"
         )
         raise BuildFailedError(f"dbt build failed (exit {code}); {settings.warehouse_path}: {kept}")
+
+
+def _disk_full_message(since: float) -> str | None:
+    """The first node message of dbt's run (started at ``since``) that says a device is full,
+    from dbt's documented ``run_results.json`` artifact; else None."""
+    path = Path(os.environ.get("DBT_TARGET_PATH", PROJECT_DIR / "target")) / "run_results.json"
+    try:
+        if path.stat().st_mtime < since:  # written by an earlier run
+            return None
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    messages = (r.get("message") or "" for r in results.get("results", []))
+    return next((m for m in messages if is_disk_full(OSError(m))), None)
 
 
 def build(

@@ -53,6 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def report(summary: LoadSummary) -> int:
     """Print the summary line; raise LoadFailedError (exit 5) when any file failed."""
     print(f"load: {summary}")
+    for warning in summary.warnings:
+        print(f"  WARNING {warning}")
     failed = summary.failed
     if failed:
         lines = "\n  ".join(str(r.error) for r in failed)

@@ -26,6 +26,7 @@ class DatasetStatus:
     fetched_through: str | None = None
     files_loaded: int = 0
     files_failed: list[dict[str, str]] = field(default_factory=list)
+    files_with_warnings: list[dict[str, str]] = field(default_factory=list)
     rows: int = 0
     newest_updated_at: str | None = None
     last_loaded_at: str | None = None
@@ -62,13 +63,14 @@ def _fill_fetch(settings: Settings, out: dict[str, DatasetStatus]) -> None:
         out[ds].fetched_through = str(max(ends)) if ends else None
 
 
-_FILES_SQL = f"""
+_FILES_SQL = """
 WITH last AS (
     SELECT *, row_number() OVER (PARTITION BY file_sha256 ORDER BY finished_at DESC) AS n,
            bool_or(status = 'loaded') OVER (PARTITION BY file_sha256) AS ever_loaded
-    FROM {LOAD_LOG_TABLE}
+    FROM {log}
 )
-SELECT dataset, system, ever_loaded, file_name, error, strftime(finished_at, '%Y-%m-%d %H:%M:%SZ')
+SELECT dataset, system, ever_loaded, file_name, error, strftime(finished_at, '%Y-%m-%d %H:%M:%SZ'),
+       {warning}
 FROM last WHERE n = 1 ORDER BY finished_at
 """
 
@@ -76,11 +78,16 @@ FROM last WHERE n = 1 ORDER BY finished_at
 def _fill_loads(con: duckdb.DuckDBPyConnection, out: dict[str, DatasetStatus]) -> None:
     if not has_table(con, LOAD_LOG_TABLE):
         return
-    for dataset, system, loaded, name, error, at in con.execute(_FILES_SQL).fetchall():
+    described = con.execute(f"SELECT * FROM {LOAD_LOG_TABLE} LIMIT 0").description or ()
+    warning = "warning" if "warning" in {d[0] for d in described} else "NULL"  # older warehouses
+    sql = _FILES_SQL.format(log=LOAD_LOG_TABLE, warning=warning)
+    for dataset, system, loaded, name, error, at, note in con.execute(sql).fetchall():
         entry = out.setdefault(dataset, DatasetStatus(dataset, system))
         if loaded:
             entry.files_loaded += 1
             entry.last_loaded_at = at
+            if note:
+                entry.files_with_warnings.append({"file": name, "warning": note, "at": at})
         else:
             entry.files_failed.append({"file": name, "error": error or "", "at": at})
 
@@ -164,6 +171,9 @@ def render(status: dict[str, Any]) -> str:
             f"failed {len(d['files_failed'])}; rows {d['rows']:,}{newest}"
         )
         lines += [f"  FAILED {f['file']} ({f['at']}): {f['error']}" for f in d["files_failed"]]
+        lines += [
+            f"  WARNING {f['file']} ({f['at']}): {f['warning']}" for f in d["files_with_warnings"]
+        ]
     lines.append(f"next export may be requested at: {status['next_export_at']}")
     build = status.get("next_build")
     if build:

@@ -71,7 +71,61 @@ CASES = {
     "csv wrong type": (
         f"{CH}.zip",
         {f"{CH}.csv": 'contact_history_id,body,sales_value\na,"x\ny",1.5\nb,z,lots\n'},
-        'line 2: column sales_value: "lots" is not a DOUBLE',
+        'line 4: column sales_value: "lots" is not a DOUBLE',  # the physical line
+    ),
+    "invalid utf-8 in json": (
+        f"{CI}.zip",
+        {f"{CI}.json": GOOD_CI.encode() + b'{"id": "b\xff", "body": "x"}\n'},
+        "line 2: not valid UTF-8 (byte 0xff at column 10)",
+    ),
+    "invalid utf-8 in csv": (
+        f"{CH}.zip",
+        {f"{CH}.csv": b'contact_history_id,campaign_name\na,"x\ny"\nb\xfe,z\n'},
+        "line 4: not valid UTF-8 (byte 0xfe at column 2)",
+    ),
+    "nul byte in csv": (
+        f"{CH}.zip",
+        {f"{CH}.csv": b"contact_history_id,opted_out\nab,true\nc\x00d,false\n"},
+        "line 3: a NUL byte (0x00) at column 2",
+    ),
+    "keys differ only in case": (
+        f"{CH}.zip",
+        {
+            f"{CH}.json": _json_lines(
+                '{"contact_history_id": "a", "campaign_name": "x"}',
+                '{"contact_history_id": "b", "Campaign_Name": "y"}',
+            )
+        },
+        'line 2: key "Campaign_Name" differs only in case from "campaign_name"',
+    ),
+    "new keys differ only in case": (
+        f"{CI}.zip",
+        {
+            f"{CI}.json": _json_lines(
+                '{"id": "a", "Tag": 1}', GOOD_CI.strip(), '{"id": "c", "tag": 2}'
+            )
+        },
+        'line 3: key "tag" differs only in case from "Tag"',
+    ),
+    "duplicate key": (
+        f"{CI}.zip",
+        {f"{CI}.json": _json_lines(GOOD_CI.strip(), '{"id": "b", "body": "1", "body": "2"}')},
+        'line 2: key "body" appears twice',
+    ),
+    "control character": (
+        f"{CI}.zip",
+        {f"{CI}.json": _json_lines(GOOD_CI.strip(), '{"id": "b", "body": "x\x01y"}')},
+        "line 2: not valid JSON (Invalid control character at column 23)",
+    ),
+    "csv field count": (
+        f"{CH}.zip",
+        {f"{CH}.csv": 'contact_history_id,campaign_name,sales_value\na,"x\ny",1.5\nb,z\n'},
+        "line 4: 2 field(s) where the header has 3",
+    ),
+    "csv unterminated quote": (
+        f"{CH}.zip",
+        {f"{CH}.csv": 'contact_history_id,campaign_name\na,"x\ny"\nb,"z\n'},
+        "line 4: not valid CSV (unexpected end of data)",
     ),
     "bad timestamp": (
         f"{CI}.zip",
@@ -110,6 +164,7 @@ def test_bad_archive(case, kit, settings, capsys):
     assert main(["load", *args]) == 5
     err = capsys.readouterr().err
     assert name in err and reason in err, err
+    assert "hatch-load-" not in err and "Traceback" not in err  # no temporary paths
     assert path.exists()
     con = warehouse.connect_readonly(settings.warehouse_path)
     log = con.execute(
