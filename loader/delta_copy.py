@@ -71,9 +71,12 @@ def digest_file(path: Path) -> Record | None:
         reads = -(-size // _READ_BYTES)
         step = _READ_BYTES * max(1, -(-reads // _THREADS))  # whole reads per thread
         starts = range(0, size, step)
-        with ThreadPoolExecutor(_THREADS) as pool:
-            ends = (min(size, start + step) for start in starts)
-            digests = b"".join(pool.map(partial(_digest_range, fd), starts, ends))
+        try:
+            with ThreadPoolExecutor(_THREADS) as pool:
+                ends = (min(size, start + step) for start in starts)
+                digests = b"".join(pool.map(partial(_digest_range, fd), starts, ends))
+        except RuntimeError:  # at interpreter exit (the dbt plugin publishes then): one thread
+            digests = _digest_range(fd, 0, size)
     finally:
         os.close(fd)
     after = path.stat()

@@ -46,6 +46,9 @@ STORAGE_COMPATIBILITY_VERSION = "v1.0.0"
 WORK_SUFFIX = ".work"
 PUBLISH_MODES = ("copy", "in-place")
 
+# the file each writer of this process writes, by published path (see held_work_path)
+_HELD: dict[Path, Path] = {}
+
 
 def resolve(path: Path | str) -> Path:
     """The real file behind ``path``: a symlinked ``WAREHOUSE_PATH`` (``current -> releases/…``)
@@ -273,14 +276,15 @@ def writer(path: Path | str, publish: str = "copy") -> Iterator[Path]:
         _clean_stale_work_files(path, keep=publish == "copy")
         if publish == "in-place":
             _claim_in_place(path)
-            with _disk_full_as_error(path, path):
+            with _disk_full_as_error(path, path), _holding(path, path):
                 yield path
             return
         work = work_path(path)
         try:
             with _disk_full_as_error(path, work.parent):
                 work = _prepare_work_file(path)
-                yield work
+                with _holding(path, work):
+                    yield work
                 _publish(work, path)
             log.debug("published %s", path)
         finally:
@@ -288,6 +292,21 @@ def writer(path: Path | str, publish: str = "copy") -> Iterator[Path]:
             _clean_stale_work_files(path)  # DuckDB's spill folder, if it left one
             with contextlib.suppress(OSError):
                 work.parent.rmdir()
+
+
+@contextlib.contextmanager
+def _holding(path: Path, work: Path) -> Iterator[None]:
+    _HELD[path] = work
+    try:
+        yield
+    finally:
+        _HELD.pop(path, None)
+
+
+def held_work_path(path: Path | str) -> Path | None:
+    """The file a :func:`writer` of this process is writing for the published ``path``, if any:
+    dbt run inside the loader (``loader build``) writes there instead of taking the lock again."""
+    return _HELD.get(resolve(path))
 
 
 @contextlib.contextmanager

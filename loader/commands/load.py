@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from loader.config import Settings
@@ -62,28 +61,20 @@ def report(summary: LoadSummary) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def after_load(
-    args: argparse.Namespace, settings: Settings
-) -> Iterator[Callable[[Path], None] | None]:
-    """What runs on the working copy after the load, before it is published (``--build``), for the
-    block. dbt's process starts at once and imports dbt while the load (and, in ``sync``, the
-    fetch) runs."""
+def after_load(args: argparse.Namespace, settings: Settings) -> Callable[[Path], None] | None:
+    """What runs on the working copy after the load, before it is published (``--build``)."""
     if not args.build:
-        yield None
-        return
-    from loader.commands.build import build_work_file, dbt_ahead
+        return None
+    from loader.commands.build import build_work_file
 
-    with dbt_ahead() as ahead:
-        yield lambda work: build_work_file(settings, work, ahead=ahead)
+    return lambda work: build_work_file(settings, work)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Load (and build) and report."""
-    with after_load(args, settings) as after:  # first: dbt's process starts before the imports
-        from loader.ingest import run_load
+    from loader.ingest import run_load
 
-        summary = run_load(settings, args.paths, args.system, after=after)
+    summary = run_load(settings, args.paths, args.system, after=after_load(args, settings))
     if args.build:
         print(f"build: ok, published {settings.warehouse_path}")
     return report(summary)

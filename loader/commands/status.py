@@ -106,11 +106,10 @@ def _fill_rows(con: duckdb.DuckDBPyConnection, out: dict[str, DatasetStatus]) ->
 
 def next_build(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """What a ``loader build`` without dbt arguments would run now (:mod:`loader.build_state`)."""
-    from loader import build_state
-    from loader.commands.build import PROJECT_DIR, profiles_dir
+    from loader import build_state, dbt_runner
 
     previous = build_state.last_recorded(con)
-    now = build_state.current(con, PROJECT_DIR, profiles_dir())
+    now = build_state.current(con, dbt_runner.project_dir(), dbt_runner.profiles_dir())
     tables = build_state.changed_tables(previous, now)
     if tables is None:
         why = "no build recorded" if previous is None else "the project changed"

@@ -35,16 +35,15 @@ def register(
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Fetch, then load; a fetch error is raised after the load."""
-    fetch_error: LoaderError | None = None
-    with load_command.after_load(args, settings) as after:  # dbt imports during the fetch
-        from loader.ingest import run_load
+    from loader.ingest import run_load
 
-        try:
-            fetch_command.fetch_from_args(args, settings)
-        except LoaderError as exc:
-            log.error("fetch failed: %s; loading what is landed", exc)
-            fetch_error = exc
-        summary = run_load(settings, after=after)
+    fetch_error: LoaderError | None = None
+    try:
+        fetch_command.fetch_from_args(args, settings)
+    except LoaderError as exc:
+        log.error("fetch failed: %s; loading what is landed", exc)
+        fetch_error = exc
+    summary = run_load(settings, after=load_command.after_load(args, settings))
     if args.build:
         print(f"build: ok, published {settings.warehouse_path}")
     code = load_command.report(summary)

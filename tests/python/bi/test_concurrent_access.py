@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 from bi_support import MARTS, BuildUnderReader, Reader, loader, tool_env
 
 
@@ -54,3 +55,48 @@ def test_load_succeeds_while_a_reader_holds_the_warehouse(
         assert reader.ask("reconnect")["marts"] == reader.connected["marts"]
     finally:
         reader.close()
+
+
+def _dbt(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The ``dbt`` command itself, as CI, dagster-dbt or Airflow run it (no loader involved)."""
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    return subprocess.run([dbt, *args], env=env, capture_output=True, text=True, check=False)
+
+
+def test_plain_dbt_build_succeeds_while_a_reader_holds_the_warehouse(
+    loaded_warehouse: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(loaded_warehouse, warehouse)
+    env = tool_env(tmp_path, warehouse)
+    reader = Reader(warehouse)
+    try:
+        assert reader.connected["marts"] == {}
+        build = _dbt("build", env=env)
+        assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+        assert f"published {warehouse}" in build.stderr
+        during = reader.ask("check")
+        assert during["polls"] > 0 and during["errors"] == []
+        assert reader.ask("snapshot")["marts"] == {}  # the old connection: the old snapshot
+        reconnected = reader.ask("reconnect")
+        assert set(MARTS) <= set(reconnected["marts"])
+        assert reconnected["marts"]["fct_messages"] > 0
+    finally:
+        reader.close()
+    assert not (tmp_path / "warehouse.duckdb.work" / "warehouse.duckdb").exists()  # published
+
+
+def test_plain_dbt_build_that_fails_publishes_nothing(
+    built_warehouse: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built_warehouse, warehouse)
+    con = duckdb.connect(str(warehouse))
+    con.execute("DROP TABLE raw.texter_chats")  # stg_texter__chats cannot be built
+    con.close()
+    before = warehouse.read_bytes()
+    failed = _dbt("build", env=tool_env(tmp_path, warehouse))
+    assert failed.returncode == 1, failed.stdout[-3000:]
+    assert f"not published: {warehouse} is unchanged" in failed.stderr
+    assert warehouse.read_bytes() == before
+    assert not (tmp_path / "warehouse.duckdb.work" / "warehouse.duckdb").exists()  # discarded

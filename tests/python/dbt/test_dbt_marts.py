@@ -383,25 +383,6 @@ def test_table_marts_enforce_their_not_null_constraints(built: dict) -> None:
             wh.execute("insert into marts.fct_speed_to_lead_by_source (lead_source) values (null)")
 
 
-def test_retired_models_are_dropped_by_builds_only(tmp_path: Path) -> None:
-    """A table of a model the project retired (left behind in an upgraded warehouse) is dropped at
-    the start of `dbt run`/`build` (on-run-start `drop_retired_relations`); `dbt compile`, which
-    may run on the read-only target, leaves the file alone."""
-    target = tmp_path / "upgraded.duckdb"
-    with duckdb.connect(str(target)) as wh:
-        wh.execute("create schema intermediate")
-        wh.execute("create table intermediate.int_hatch__message_status_timings (id varchar)")
-
-    def tables() -> list[tuple[str, str]]:
-        with duckdb.connect(str(target)) as wh:
-            return wh.sql("select schema_name, table_name from duckdb_tables()").fetchall()
-
-    dbt(["compile", "--select", "metricflow_time_spine"], target, tmp_path / "dbt")
-    assert tables() == [("intermediate", "int_hatch__message_status_timings")]
-    dbt(["run", "--select", "metricflow_time_spine"], target, tmp_path / "dbt")
-    assert tables() == []
-
-
 def test_conversations_follow_a_message_moved_twice_between_their_builds(tmp_path: Path) -> None:
     """A message moves from A to B in a load that only int_hatch__messages is built on, then to C.
 

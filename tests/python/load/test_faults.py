@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -248,44 +249,37 @@ def loaded(spilling_landing, tmp_path_factory) -> Path:
     return path
 
 
-def _children(pid: int) -> list[int]:
-    listed = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in listed.read_text().split()] if listed.exists() else []
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"  # a zombie has exited: only its parent's wait is missing
+def _holders(path: Path) -> list[int]:
+    """Pids of the processes with ``path`` open (read from /proc)."""
+    found = []
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        with contextlib.suppress(OSError):
+            if any(os.path.realpath(fd) == str(path) for fd in fd_dir.iterdir()):
+                found.append(int(fd_dir.parent.name))
+    return found
 
 
 @pytest.mark.dbt
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_killed_build_takes_dbt_with_it(loaded, settings):
+@pytest.mark.parametrize("command", [["-m", "loader", "build", "--all"], ["-m", "dbt.cli.main"]])
+def test_killed_build_leaves_nothing_running(loaded, settings, command):
     shutil.copyfile(loaded, settings.warehouse_path)
+    work = warehouse.work_path(settings.warehouse_path)
+    args = [*command, "build"] if command[-1] == "dbt.cli.main" else command
     proc = subprocess.Popen(
-        [sys.executable, "-m", "loader", "build", "--all"],
-        env=_env(settings),
+        [sys.executable, *args],
+        env={**_env(settings), "DBT_PROFILES_DIR": str(ROOT), "DBT_PROJECT_DIR": str(ROOT)},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        stderr=subprocess.DEVNULL,
         cwd=ROOT,
     )
     try:
-        for line in proc.stderr:  # dbt is building models in its own process
-            if "running dbt build" in line:
-                break
-        children = _children(proc.pid)
-        assert children, "no dbt process"
-        time.sleep(2)  # dbt is well into the build, which has seconds to go
+        assert _wait_for(lambda: bool(_holders(work)), proc), "dbt never opened the working copy"
+        time.sleep(2)  # well into the build, which has seconds to go
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        deadline = time.monotonic() + 2
-        while any(map(_alive, children)) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not any(map(_alive, children)), "dbt outlived the killed build"
+        time.sleep(0.5)
+        assert _holders(work) == [], "a process outlived the killed build"
     finally:
         proc.kill()
         proc.wait()

@@ -1,0 +1,59 @@
+"""dbt in this process, through dbt's documented programmatic entry point (``dbtRunner``).
+
+The profile's ``duckdb`` target writes through the working-copy plugin
+(:mod:`loader.dbt_working_copy`): run inside a :func:`loader.warehouse.writer` of the same file,
+dbt writes that writer's working copy, which the writer publishes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# the dbt project shipped beside the package (a source checkout or an editable install)
+PACKAGE_PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+def project_dir() -> Path:
+    """The dbt project: ``DBT_PROJECT_DIR`` when set (dbt's own variable), else the checkout."""
+    return Path(os.environ.get("DBT_PROJECT_DIR") or PACKAGE_PROJECT_DIR)
+
+
+def profiles_dir() -> Path:
+    """The folder of the ``profiles.yml`` dbt reads: ``DBT_PROFILES_DIR``, else the project's."""
+    return Path(os.environ.get("DBT_PROFILES_DIR") or project_dir())
+
+
+@contextlib.contextmanager
+def _environ(**values: str) -> Iterator[None]:
+    """Environment variables the profile reads, set for the block only."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run(args: Sequence[str], warehouse_path: Path) -> int:
+    """``dbt <args>`` on the project with ``WAREHOUSE_PATH=warehouse_path``; the exit code the
+    ``dbt`` command would give: 0 success, 1 failed nodes, 2 an error before or around them."""
+    from dbt.cli.main import dbtRunner  # about 2 s to import: only when dbt runs
+
+    command, *rest = args
+    full = [command, "--project-dir", str(project_dir()), "--profiles-dir", str(profiles_dir())]
+    log.info("running dbt %s", " ".join([command, *rest]))
+    with _environ(WAREHOUSE_PATH=str(warehouse_path)):
+        result = dbtRunner().invoke([*full, *rest])
+    if result.success:
+        return 0
+    return 1 if result.exception is None else 2
