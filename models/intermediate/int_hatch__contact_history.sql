@@ -1,18 +1,38 @@
-{#- stg_hatch__contact_history materialized, incrementally: the staging view re-runs its dedup window
-    on every read, so the contact models, rollups and lead matching read this table instead.
-    Incremental (delete+insert on contact_history_id): each run ranks the raw rows of the batch of
-    `message_batch_filter` and keeps the ones newer than the version already chosen (macro
-    `newest_over_current`). -#}
+{#- stg_hatch__contact_history materialized, so the contact models, rollups and lead matching read a
+    table rather than re-ranking every raw version. Incremental: a run re-ranks every version of
+    each record that has a version loaded since the newest load in this table, and replaces them. -#}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=hatch_incremental_strategy(),
         unique_key='contact_history_id',
         on_schema_change='append_new_columns'
     )
 }}
--- depends_on: {{ source('hatch', 'hatch_contact_history') }}
--- depends_on: {{ ref('int_hatch__build_batches') }}
+
+with versions as (
+
+    select * from {{ ref('stg_hatch__contact_history_versions') }}
+    {%- if is_incremental() %}
+    where contact_history_id in (
+        select contact_history_id
+        from {{ ref('stg_hatch__contact_history_versions') }}
+        where _loaded_at > (select max(_loaded_at) from {{ this }})
+    )
+    {%- endif %}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by contact_history_id order by {{ hatch_newest_version_first() }}
+        ) as version_rank
+    from versions
+
+)
 
 select
     contact_history_id,
@@ -38,14 +58,5 @@ select
     _file_name,
     _record_number,
     _loaded_at
-from (
-    {%- if is_incremental() %}
-    {{ newest_over_current(
-        hatch_contact_history_latest(raw_filter=hatch_raw_batch_filter()),
-        'contact_history_id', 'hatch_contact_history'
-    ) }}
-    {%- else %}
-    select * from {{ ref('stg_hatch__contact_history') }}
-    {%- endif %}
-) as contact_history
-where {{ message_batch_filter() }}
+from ranked
+where version_rank = 1

@@ -1,30 +1,56 @@
 {#- One row per Hatch conversation, aggregated from its messages. Channel: the category of the
     first message; assigned agent: the actor of the latest message sent by a Hatch user; status:
     the contact's latest campaign `contact_status` (Hatch has no conversation status).
-    Incremental (delete+insert on conversation_id): a run recomputes, from all their messages, the
-    conversations of `hatch_conversation_batch_ids` (those a new or re-exported message belongs or
-    belonged to, and those whose contact has a new contact_history version). A batch conversation
-    left without messages (every message moved to another one) comes out as a row with
-    `message_count` 0, which replaces the old row and which the post-hook then deletes, in the same
-    transaction. -#}
+    Incremental: a run recomputes, from all their messages, the conversations that a message
+    changed since the newest load in this table is in or was in (a re-exported message can move),
+    and those of contacts with a new campaign status. A conversation left without messages (every
+    message moved away) gets a row with `message_count` 0, which replaces its old row; the marts
+    leave such rows out. -#}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=hatch_incremental_strategy(),
         unique_key='conversation_id',
-        on_schema_change='append_new_columns',
-        post_hook=["delete from {{ this }} where message_count = 0"]
+        on_schema_change='append_new_columns'
     )
 }}
--- depends_on: {{ source('hatch', 'hatch_conversation_items') }}
--- depends_on: {{ source('hatch', 'hatch_contact_history') }}
+-- depends_on: {{ ref('stg_hatch__conversation_item_versions') }}
+-- depends_on: {{ ref('stg_hatch__contact_history_versions') }}
 
 with
 
 {% if is_incremental() %}
+changed_messages as (
+
+    select message_id
+    from {{ ref('int_hatch__messages') }}
+    where _loaded_at > (select max(_loaded_at) from {{ this }})
+
+),
+
+changed_contact_history as (
+
+    select contact_history_id
+    from {{ ref('int_hatch__contact_history') }}
+    where _loaded_at > (select max(_loaded_at) from {{ this }})
+
+),
+
 batch_conversations as (
 
-    {{ hatch_conversation_batch_ids() }}
+    {#- every version's conversation, so the one a moved message left is recomputed too #}
+    select conversation_id
+    from {{ ref('stg_hatch__conversation_item_versions') }}
+    where message_id in (select message_id from changed_messages)
+    union
+    {#- the conversations of every contact a changed record has or had: their status may change #}
+    select conversation_id
+    from {{ this }}
+    where contact_id in (
+        select hatch_contact_id
+        from {{ ref('stg_hatch__contact_history_versions') }}
+        where contact_history_id in (select contact_history_id from changed_contact_history)
+    )
 
 ),
 {% endif %}

@@ -1,10 +1,9 @@
-{#- One row per contact in a campaign (contact_history record), newest version. Incremental
-    (delete+insert on contact_history_id) from int_hatch__contact_history: each run re-reads the
-    records of the batch of `message_batch_filter`. -#}
+{#- One row per contact in a campaign (contact_history record), newest version. Incremental: a run
+    re-reads the records loaded since the newest load in this table and replaces them. -#}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=hatch_incremental_strategy(),
         unique_key='contact_history_id',
         on_schema_change='append_new_columns'
     )
@@ -31,7 +30,9 @@ with contact_history as (
         updated_at,
         _loaded_at
     from {{ ref('int_hatch__contact_history') }}
-    where {{ message_batch_filter() }}
+    {%- if is_incremental() %}
+    where _loaded_at > (select max(_loaded_at) from {{ this }})
+    {%- endif %}
 
 ),
 

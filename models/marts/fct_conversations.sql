@@ -2,85 +2,28 @@
     the platform status mapped to the shared set (`conversation_status_map` seed; `unknown` when
     not listed), `status_original` the platform's own value; `channel` is mapped through the
     `conversation_channels` seed and otherwise kept as sent (lower-cased), flagged by
-    `is_known_channel`. Counts are null where the platform does not report them.
-    Incremental (delete+insert on conversation_key): a run recomputes the Hatch conversations whose
-    int_hatch__conversations row differs from this table's (new, changed or gone: a join of the two
-    tables, about a million narrow rows at 5M messages, where finding the batch again from the raw
-    messages scanned every raw version) and every HueChat and Texter conversation (small, read from
-    their staging views). A conversation that no longer exists in int_hatch__conversations comes out
-    as a Hatch row without `message_count` (never null for a Hatch conversation), which replaces
-    the old row and which the post-hook then deletes, in the same transaction. The comparison
-    also repairs a Hatch row that drifted from its source for any reason.
--#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='conversation_key',
-        on_schema_change='append_new_columns',
-        post_hook=["delete from {{ this }} where platform = 'hatch' and message_count is null"]
-    )
-}}
-
+    `is_known_channel`. Counts are null where the platform does not report them. -#}
 with
-
-{% if is_incremental() %}
-hatch_current as (
-
-    select
-        conversation_id,
-        contact_id,
-        channel_original,
-        status_original,
-        assigned_agent_id,
-        created_at,
-        last_message_at,
-        message_count,
-        _loaded_at
-    from {{ this }}
-    where platform = 'hatch'
-
-),
-{% endif %}
 
 hatch as (
 
     select
         'hatch' as platform,
-        {%- if is_incremental() %}
-        coalesce(conversations.conversation_id, hatch_current.conversation_id) as conversation_id,
-        {%- else %}
-        conversations.conversation_id,
-        {%- endif %}
-        conversations.contact_id,
-        conversations.channel as source_channel,
-        conversations.contact_status as status_original,
-        lower(conversations.contact_status) as status_key,
-        conversations.assigned_agent_id,
+        conversation_id,
+        contact_id,
+        channel as source_channel,
+        contact_status as status_original,
+        lower(contact_status) as status_key,
+        assigned_agent_id,
         cast(null as {{ dbt.type_string() }}) as assigned_agent_name,
-        conversations.created_at,
-        conversations.last_message_at,
-        conversations.message_count,
+        created_at,
+        last_message_at,
+        message_count,
         cast(null as {{ dbt.type_int() }}) as unread_count,
         cast(null as {{ type_string_array() }}) as labels,
-        conversations._loaded_at
-    from {{ ref('int_hatch__conversations') }} as conversations
-    {%- if is_incremental() %}
-    {#- the Hatch rows that differ from int_hatch__conversations: new, changed, or gone (then
-        without `message_count`, for the post-hook) #}
-    full outer join hatch_current
-        on conversations.conversation_id = hatch_current.conversation_id
-    where conversations.conversation_id is null
-        or hatch_current.conversation_id is null
-        or conversations._loaded_at is distinct from hatch_current._loaded_at
-        or conversations.message_count is distinct from hatch_current.message_count
-        or conversations.contact_id is distinct from hatch_current.contact_id
-        or conversations.channel is distinct from hatch_current.channel_original
-        or conversations.contact_status is distinct from hatch_current.status_original
-        or conversations.assigned_agent_id is distinct from hatch_current.assigned_agent_id
-        or conversations.created_at is distinct from hatch_current.created_at
-        or conversations.last_message_at is distinct from hatch_current.last_message_at
-    {%- endif %}
+        _loaded_at
+    from {{ ref('int_hatch__conversations') }}
+    where message_count > 0  {#- not the rows of conversations whose messages all moved away #}
 
 ),
 

@@ -1,10 +1,9 @@
-{#- One row per message with its delivery outcome. Incremental: each run re-reads the messages of the
-    batch of `message_batch_filter` (loaded since the newest load in the table, or updated within
-    `message_lookback_days` of its newest update) and replaces them by message_id (delete+insert). -#}
+{#- One row per message with its delivery outcome and status timings. Incremental: a run re-reads
+    the messages loaded since the newest load in this table and replaces them. -#}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=hatch_incremental_strategy(),
         unique_key='message_id',
         on_schema_change='append_new_columns'
     )
@@ -36,7 +35,9 @@ with messages as (
         updated_at,
         _loaded_at
     from {{ ref('int_hatch__messages') }}
-    where {{ message_batch_filter() }}
+    {%- if is_incremental() %}
+    where _loaded_at > (select max(_loaded_at) from {{ this }})
+    {%- endif %}
 
 ),
 
@@ -51,19 +52,29 @@ delivery_statuses as (
 
 ),
 
+status_histories as (
+
+    select message_id, status_history_raw
+    from messages
+    where status_history_raw is not null
+
+),
+
+entries as (
+
+    {#- the entries of each history, parsed as in stg_hatch__message_status_events, from the
+        version of the message this row holds -#}
+    {{ explode_json_array('status_histories', ['message_id'], 'status_history_raw') }}
+
+),
+
 status_events as (
 
-    {#- the entries of the batch's status histories, unpacked with the SQL of
-        stg_hatch__message_status_events (macro `hatch_status_events`) from the same message rows:
-        a message's timings always come from the version of it that this row holds -#}
     select
         message_id,
-        status,
-        event_at,
-        is_parsed
-    from (
-        {{ hatch_status_events('messages') }}
-    ) as status_events
+        lower({{ empty_to_null(hatch_status_entry_status('entry_text')) }}) as status,
+        {{ to_utc_timestamp(empty_to_null(hatch_status_entry_time_text('entry_text'))) }} as event_at
+    from entries
 
 ),
 
@@ -74,11 +85,19 @@ status_timings as (
         min(case when event_statuses.is_send_event then status_events.event_at end) as first_sent_at,
         min(case when event_statuses.delivery_outcome = 'delivered' then status_events.event_at end) as first_delivered_at,
         cast(count(*) as {{ dbt.type_bigint() }}) as status_events,
-        cast(sum(case when status_events.is_parsed then 0 else 1 end) as {{ dbt.type_bigint() }}) as unparsed_status_events
+        cast(sum(case when status_events.status is not null and status_events.event_at is not null then 0 else 1 end) as {{ dbt.type_bigint() }}) as unparsed_status_events
     from status_events
     left join delivery_statuses as event_statuses
         on status_events.status = event_statuses.delivery_status
     group by status_events.message_id
+
+),
+
+unparsed_histories as (
+
+    select message_id
+    from status_histories
+    where not {{ is_json_array('status_history_raw') }}
 
 )
 
@@ -112,8 +131,15 @@ select
         when status_timings.first_delivered_at >= status_timings.first_sent_at
             then cast({{ dbt.datediff('status_timings.first_sent_at', 'status_timings.first_delivered_at', 'second') }} as {{ dbt.type_bigint() }})
     end as seconds_to_deliver,
-    cast(coalesce(status_timings.status_events, 0) as {{ dbt.type_bigint() }}) as status_events,
-    coalesce(status_timings.unparsed_status_events, 0) > 0 as has_unparsed_status_history,
+    cast(
+        coalesce(status_timings.status_events, 0)
+        + case when unparsed_histories.message_id is not null then 1 else 0 end
+        as {{ dbt.type_bigint() }}
+    ) as status_events,
+    (
+        coalesce(status_timings.unparsed_status_events, 0) > 0
+        or unparsed_histories.message_id is not null
+    ) as has_unparsed_status_history,
     messages.updated_at,
     messages._loaded_at
 from messages
@@ -121,3 +147,5 @@ left join delivery_statuses
     on messages.delivery_status = delivery_statuses.delivery_status
 left join status_timings
     on messages.message_id = status_timings.message_id
+left join unparsed_histories
+    on messages.message_id = unparsed_histories.message_id

@@ -1,7 +1,6 @@
 {#- The listed columns of the model hold no null: one scan for all of them, where a `not_null` test
     per column scans once per column and costs dbt a node each (compile, run, report). Fails with
-    one row per column that has nulls, with how many. On an incremental build it reads the batch's
-    rows, as `not_null` does (macro `test_batch_scope`). -#}
+    one row per column that has nulls, with how many. -#}
 {% test not_null_columns(model, column_names) %}
 
 with null_counts as (

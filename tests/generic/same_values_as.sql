@@ -1,6 +1,5 @@
 {#- Reconciliation: the set of `column_name` values in the model equals the set of
-    `compare_column` values in `compare_model`, both ways (nothing lost, nothing invented). On an
-    incremental build both sides are scoped to the build's batch (macro `test_batch_scope`). -#}
+    `compare_column` values in `compare_model`, both ways (nothing lost, nothing invented). -#}
 {% test same_values_as(model, column_name, compare_model, compare_column) %}
 
 with model_values as (
@@ -8,7 +7,7 @@ with model_values as (
 ),
 
 compare_values as (
-    select distinct {{ compare_column }} as key_value from {{ hatch_analytics.test_scoped_relation(compare_model) }}
+    select distinct {{ compare_column }} as key_value from {{ compare_model }}
 ),
 
 only_in_model as (

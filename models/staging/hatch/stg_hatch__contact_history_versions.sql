@@ -1,9 +1,5 @@
-{#- The SQL of `stg_hatch__contact_history` (one row per contact_history_id, its newest version),
-    shared with the incremental `int_hatch__contact_history`. `raw_filter`: optional condition on
-    the raw rows; when given, only those rows are ranked (the incremental batch, whose winners
-    `newest_over_current` then compares with the versions already chosen). The staging view calls
-    it without one. -#}
-{% macro hatch_contact_history_latest(raw_filter=none) -%}
+{#- Every exported version of every Hatch contact-in-campaign record, renamed and typed. Re-exports
+    add versions; stg_hatch__contact_history keeps the newest of each. -#}
 with source as (
 
     select * from {{ source('hatch', 'hatch_contact_history') }}
@@ -38,53 +34,7 @@ renamed as (
         _record_number,
         {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
     from source
-    {%- if raw_filter is not none %}
-    where {{ raw_filter }}
-    {%- endif %}
-
-),
-
-ranked as (
-
-    select
-        renamed.*,
-        row_number() over (
-            partition by contact_history_id
-            order by
-                updated_at desc nulls last,
-                _export_end_date desc nulls last,
-                _loaded_at desc,
-                _file_name desc,
-                _record_number desc
-        ) as version_rank
-    from renamed
 
 )
 
-select
-    contact_history_id,
-    organization_id,
-    organization_name,
-    workspace_id,
-    workspace_name,
-    campaign_id,
-    campaign_name,
-    hatch_contact_id,
-    current_lead_source,
-    contact_status,
-    campaign_stage,
-    sales_value,
-    is_opted_out,
-    email,
-    phone,
-    phone_normalized,
-    external_contact_id,
-    appointment_id,
-    invoice_id,
-    updated_at,
-    _file_name,
-    _record_number,
-    _loaded_at
-from ranked
-where version_rank = 1
-{%- endmacro %}
+select * from renamed
