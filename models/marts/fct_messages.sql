@@ -31,6 +31,7 @@ with messages as (
         is_scheduled,
         provider_name,
         provider_message_id,
+        mongo_id,
         message_at,
         updated_at,
         _loaded_at
@@ -120,6 +121,7 @@ select
     (delivery_statuses.delivery_status is not null) as is_known_status,
     messages.provider_name,
     messages.provider_message_id,
+    messages.mongo_id,
     messages.chatbot_disposition,
     messages.is_scheduled,
     messages.send_at,
