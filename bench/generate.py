@@ -1,4 +1,4 @@
-"""Sample data for the benchmark, from the project's generator (``loader.sample_data``).
+"""Sample data for the benchmark, from the project's generator (``loader.demo.sample_data``).
 
 ``python -m bench.generate OUT MESSAGES DAYS FORMATS`` builds the Hatch sample once
 (``build_hatch``) and writes one archive per day and dataset, for each format (comma list), to
@@ -17,7 +17,12 @@ from pathlib import Path
 
 import duckdb
 
-from loader.sample_data import build_hatch, contacts_for_messages, default_end_date, write_archive
+from loader.demo.sample_data import (
+    build_hatch,
+    contacts_for_messages,
+    default_end_date,
+    write_archive,
+)
 from loader.schemas import HATCH_DATASETS
 
 TAIL = 10

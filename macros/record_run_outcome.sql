@@ -1,5 +1,5 @@
 {#- on-run-end: whether this dbt command succeeded (no node errored or failed), for the
-    `working_copy` dbt-duckdb plugin (loader/dbt_working_copy.py), which publishes the working
+    `working_copy` dbt-duckdb plugin (loader/dbt/working_copy.py), which publishes the working
     copy of the warehouse only then. Other adapters write their tables in place: nothing to do. -#}
 {% macro record_run_outcome(results) -%}
     {{ return(adapter.dispatch('record_run_outcome', 'hatch_analytics')(results)) }}

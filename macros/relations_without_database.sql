@@ -1,6 +1,6 @@
 {#- ref() and source() render `schema.table`, without the database. dbt-duckdb names the database
     after the file, and the loader builds in a working copy under another name before publishing
-    it (loader/warehouse.py): views must not hard-code the working file's catalog, or they break
+    it (loader/warehouse/): views must not hard-code the working file's catalog, or they break
     once the file is renamed. Unqualified names resolve in whichever file holds the view. -#}
 {% macro ref() %}
     {%- set relation = builtins.ref(*varargs, **kwargs) -%}

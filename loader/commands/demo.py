@@ -90,11 +90,12 @@ def print_summary(warehouse_path: Path) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Serve, fetch, write documents, load, build, summarise."""
-    from loader import ingest, sample_data
-    from loader.commands import build as build_command
-    from loader.commands.load import report as report_load
-    from loader.export_server import ExportServer
-    from loader.fetch import run_fetch
+    from loader.commands.common import report_load
+    from loader.dbt.build import build
+    from loader.demo import sample_data
+    from loader.demo.export_server import ExportServer
+    from loader.fetch.exports import run_fetch
+    from loader.load.run import run_load
 
     start = DEMO_END_DATE - timedelta(days=DEMO_DAYS - 1)
     data = sample_data.SampleData(end_date=DEMO_END_DATE, days=DEMO_DAYS, contacts=DEMO_CONTACTS)
@@ -119,8 +120,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         Path(local.landing_url), end_date=DEMO_END_DATE, days=DEMO_DAYS, contacts=DEMO_CONTACTS
     )
     print(f"documents: {sum(len(p) for p in documents.values())} file(s) in {local.landing_url}")
-    report_load(ingest.run_load(local))  # prints; raises (exit 5) when a file failed
-    build_command.build(local)
+    report_load(run_load(local))  # prints; raises (exit 5) when a file failed
+    build(local)
     print(f"build: ok, published {local.warehouse_path}")
     print_summary(local.warehouse_path)
     return 0

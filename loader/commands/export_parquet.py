@@ -34,7 +34,7 @@ def register(
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Export the marts and print one line per file."""
-    from loader.parquet_export import export_marts
+    from loader.report.parquet import export_marts
 
     marts = export_marts(
         settings.warehouse_path, args.out, views_database=not args.no_views_database

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 
-from loader import sample_data as sd
 from loader.config import Settings
+from loader.demo import sample_data as sd
 from loader.errors import ConfigError
 from loader.schemas import HATCH_DATASETS
 

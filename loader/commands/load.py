@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from pathlib import Path
 
+from loader.commands import common
 from loader.config import Settings
-from loader.errors import LoadFailedError
-from loader.ingest import LoadSummary
 from loader.schemas import DOCUMENT_TABLES
 
 
@@ -28,56 +25,19 @@ def register(
         ),
     )
     _add_targets(parser)
-    add_arguments(parser)
+    common.add_load_arguments(parser)
     parser.set_defaults(func=run)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments shared with ``sync``."""
-    parser.add_argument(
-        "--build",
-        action="store_true",
-        help="then run `dbt build` on the same working copy and publish both at once: one copy "
-        "of the warehouse instead of two, and readers never see new raw rows before the marts",
-    )
-    parser.add_argument(
-        "--max-member-bytes",
-        type=int,
-        dest="setting_max_member_bytes",
-        metavar="LOADER_MAX_MEMBER_BYTES",
-        help="largest archive member accepted, uncompressed (default 2 GiB)",
-    )
-
-
-def report(summary: LoadSummary) -> int:
-    """Print the summary line; raise LoadFailedError (exit 5) when any file failed."""
-    print(f"load: {summary}")
-    for warning in summary.warnings:
-        print(f"  WARNING {warning}")
-    failed = summary.failed
-    if failed:
-        lines = "\n  ".join(str(r.error) for r in failed)
-        raise LoadFailedError(f"{len(failed)} file(s) failed to load:\n  {lines}")
-    return 0
-
-
-def after_load(args: argparse.Namespace, settings: Settings) -> Callable[[Path], None] | None:
-    """What runs on the working copy after the load, before it is published (``--build``)."""
-    if not args.build:
-        return None
-    from loader.commands.build import build_work_file
-
-    return lambda work: build_work_file(settings, work)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Load (and build) and report."""
-    from loader.ingest import run_load
+    from loader.load.run import run_load
 
-    summary = run_load(settings, args.paths, args.system, after=after_load(args, settings))
+    after = common.build_after_load(args, settings)
+    summary = run_load(settings, args.paths, args.system, after=after)
     if args.build:
         print(f"build: ok, published {settings.warehouse_path}")
-    return report(summary)
+    return common.report_load(summary)
 
 
 def _add_targets(parser: argparse.ArgumentParser) -> None:

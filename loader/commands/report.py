@@ -31,7 +31,7 @@ def register(
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Write the report and print its path."""
-    from loader.report import write_report
+    from loader.report.html import write_report
 
     print(write_report(settings.warehouse_path, args.out).resolve())
     return 0

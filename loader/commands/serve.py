@@ -47,8 +47,8 @@ def register(
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Serve until interrupted."""
-    from loader.export_server import ExportServer
-    from loader.sample_data import SampleData, default_end_date
+    from loader.demo.export_server import ExportServer
+    from loader.demo.sample_data import SampleData, default_end_date
 
     data = SampleData(
         seed=args.seed, end_date=default_end_date(), days=args.days, contacts=args.contacts

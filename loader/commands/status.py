@@ -52,7 +52,7 @@ def register(
 def _fill_fetch(settings: Settings, out: dict[str, DatasetStatus]) -> None:
     if not settings.state_db.exists():
         return
-    from loader.fetch_log import FetchLog
+    from loader.fetch.fetch_log import FetchLog
 
     fetch_log = FetchLog(settings.state_db)
     for ds in HATCH_DATASETS:
@@ -105,8 +105,9 @@ def _fill_rows(con: duckdb.DuckDBPyConnection, out: dict[str, DatasetStatus]) ->
 
 
 def next_build(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """What a ``loader build`` without dbt arguments would run now (:mod:`loader.build_state`)."""
-    from loader import build_state, dbt_runner
+    """What a ``loader build`` without dbt arguments runs now (:mod:`loader.dbt.build_state`)."""
+    from loader.dbt import build_state
+    from loader.dbt import runner as dbt_runner
 
     previous = build_state.last_recorded(con)
     now = build_state.current(con, dbt_runner.project_dir(), dbt_runner.profiles_dir())
@@ -121,8 +122,8 @@ def next_build(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 def collect(settings: Settings) -> dict[str, Any]:
     """Everything ``status`` shows, as plain data."""
     from loader import warehouse
-    from loader.fetch import spacing_with_margin
-    from loader.rate_ledger import RateLedger, format_epoch
+    from loader.fetch.exports import spacing_with_margin
+    from loader.fetch.rate_ledger import RateLedger, format_epoch
 
     out = {ds: DatasetStatus(ds, "hatch") for ds in HATCH_DATASETS}
     out.update({s: DatasetStatus(s, s) for s in DOCUMENT_TABLES})

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from loader.commands import fetch as fetch_command
-from loader.commands import load as load_command
+from loader.commands import common
 from loader.config import Settings
 from loader.errors import LoaderError
 
@@ -28,25 +27,25 @@ def register(
             "fetch's."
         ),
     )
-    fetch_command.add_arguments(parser)
-    load_command.add_arguments(parser)
+    common.add_fetch_arguments(parser)
+    common.add_load_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Fetch, then load; a fetch error is raised after the load."""
-    from loader.ingest import run_load
+    from loader.load.run import run_load
 
     fetch_error: LoaderError | None = None
     try:
-        fetch_command.fetch_from_args(args, settings)
+        common.fetch_from_args(args, settings)
     except LoaderError as exc:
         log.error("fetch failed: %s; loading what is landed", exc)
         fetch_error = exc
-    summary = run_load(settings, after=load_command.after_load(args, settings))
+    summary = run_load(settings, after=common.build_after_load(args, settings))
     if args.build:
         print(f"build: ok, published {settings.warehouse_path}")
-    code = load_command.report(summary)
+    code = common.report_load(summary)
     if fetch_error is not None:
         raise fetch_error
     return code

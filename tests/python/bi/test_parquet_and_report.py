@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from bi_support import MARTS, chromium_run, loader, mart_counts, tool_env
 
-from loader import report
+from loader.report import html as report
 
 
 @pytest.fixture(scope="module")

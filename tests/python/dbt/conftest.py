@@ -13,8 +13,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from loader import ingest, sample_data
 from loader.config import Settings
+from loader.demo import sample_data
+from loader.load.run import run_load
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 DBT = Path(sys.executable).with_name("dbt")
@@ -74,7 +75,7 @@ def write_leads(con: duckdb.DuckDBPyConnection, landing: Path, name: str, status
 def load(landing: Path, warehouse: Path, state_dir: Path) -> int:
     """Load everything new in ``landing`` into ``warehouse``; rows loaded."""
     settings = Settings(landing_url=str(landing), warehouse_path=warehouse, state_dir=state_dir)
-    summary = ingest.run_load(settings)
+    summary = run_load(settings)
     assert not summary.failed, [str(r) for r in summary.failed]
     return summary.rows
 

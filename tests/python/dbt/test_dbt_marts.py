@@ -13,11 +13,11 @@ import duckdb
 import pytest
 import yaml
 
-from loader import sample_data
-from loader.commands import build as build_command
 from loader.commands import status as status_command
 from loader.config import Settings
-from loader.ingest import run_load
+from loader.dbt import build as build_command
+from loader.demo import sample_data
+from loader.load.run import run_load
 
 from .conftest import END, SPLIT, START, dbt, load, write_archives
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from loader.config import Settings, load_settings
-from loader.export_server import ExportServer
+from loader.demo.export_server import ExportServer
 
 REPO = Path(__file__).resolve().parents[3]
 API_KEY = "sk-test-7f3a9c1e5b2d4a60-SECRET"  # distinctive, so a leak is easy to grep

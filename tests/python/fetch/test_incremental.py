@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from loader.errors import ConfigError
-from loader.fetch import cut_windows, missing_runs, run_fetch
-from loader.fetch_log import FetchLog
+from loader.fetch.exports import cut_windows, missing_runs, run_fetch
+from loader.fetch.fetch_log import FetchLog
 
 TODAY = datetime.now(timezone.utc).date()
 YESTERDAY = TODAY - timedelta(days=1)

@@ -9,7 +9,7 @@ import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from loader.fetch_log import FetchLog
+from loader.fetch.fetch_log import FetchLog
 
 DAY = datetime.now(timezone.utc).date() - timedelta(days=5)
 

@@ -57,7 +57,7 @@ def test_rejects_paths_escaping_the_store(tmp_path: Path) -> None:
 def test_fetch_into_an_fsspec_store(server, make_settings) -> None:
     from datetime import datetime, timedelta, timezone
 
-    from loader.fetch import run_fetch
+    from loader.fetch.exports import run_fetch
 
     day = datetime.now(timezone.utc).date() - timedelta(days=2)
     url = f"memory://landing-{uuid.uuid4().hex}"

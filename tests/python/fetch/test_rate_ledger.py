@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from loader.errors import RateBudgetError
-from loader.rate_ledger import DAY_S, RateLedger
+from loader.fetch.rate_ledger import DAY_S, RateLedger
 
 YESTERDAY = datetime.now(timezone.utc).date() - timedelta(days=1)
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from loader.config import Secret
-from loader.fetch import Progress, build_client
+from loader.fetch.exports import Progress, build_client
 
 DAY = datetime.now(timezone.utc).date() - timedelta(days=3)
 

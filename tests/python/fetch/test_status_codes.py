@@ -18,10 +18,10 @@ from loader.errors import (
     RateBudgetError,
     ServerError,
 )
-from loader.fetch import run_fetch
-from loader.fetch_log import FetchLog
+from loader.fetch.exports import run_fetch
+from loader.fetch.fetch_log import FetchLog
+from loader.fetch.rate_ledger import RateLedger
 from loader.landing import LandingStore
-from loader.rate_ledger import RateLedger
 
 TODAY = datetime.now(timezone.utc).date()
 D1 = TODAY - timedelta(days=10)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from loader.sample_data import SampleData
+from loader.demo.sample_data import SampleData
 
 REPO = Path(__file__).resolve().parents[3]
 YESTERDAY = datetime.now(timezone.utc).date() - timedelta(days=1)

@@ -12,7 +12,7 @@ import pytest
 
 from loader import warehouse
 from loader.config import Settings
-from loader.sample_data import build_hatch, write_archive, write_member
+from loader.demo.sample_data import build_hatch, write_archive, write_member
 
 START, END = date(2024, 3, 1), date(2024, 3, 10)
 

@@ -10,7 +10,7 @@ import pytest
 from loader import warehouse
 from loader.cli import main
 from loader.errors import DataError
-from loader.ingest_hatch import _copy_member
+from loader.load.hatch_archives import _copy_member
 
 CH = "contact_history_2024-03-01_2024-03-10"
 CI = "conversation_items_2024-03-01_2024-03-10"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import duckdb
 
-from loader import build_state
-from loader.build_state import Fingerprint
+from loader.dbt import build_state
+from loader.dbt.build_state import Fingerprint
 
 
 def _project(root: Path) -> Path:

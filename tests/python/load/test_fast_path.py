@@ -13,8 +13,8 @@ import duckdb
 import pytest
 
 from loader import warehouse
-from loader.ingest import run_load
-from loader.ingest_hatch import FastPathMiss, ensure_table, load_archive
+from loader.load.hatch_archives import FastPathMiss, ensure_table, load_archive
+from loader.load.run import run_load
 
 CI = "conversation_items_2024-03-01_2024-03-10"
 LINES = "".join(json.dumps({"id": f"m{i}", "body": "x" * (i % 50)}) + "\n" for i in range(3000))

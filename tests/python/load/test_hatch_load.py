@@ -9,7 +9,7 @@ from pathlib import Path
 
 from loader import warehouse
 from loader.cli import main
-from loader.ingest import run_load
+from loader.load.run import run_load
 from loader.schemas import HATCH_COLUMNS, HATCH_TABLES
 
 DATASETS = tuple(HATCH_COLUMNS)

@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loader import lanes
-from loader.ingest import lane_plan
-from loader.ingest_hatch import ExportName, Member
+from loader.load import lanes
+from loader.load.hatch_archives import ExportName, Member
+from loader.load.lanes import lane_plan
 
 CH, CI = "contact_history", "conversation_items"
 

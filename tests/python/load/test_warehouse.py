@@ -15,10 +15,11 @@ import duckdb
 import pytest
 import xxhash
 
-from loader import delta_copy, warehouse
+from loader import warehouse
 from loader.config import load_settings
 from loader.errors import ConfigError, WarehouseBusyError
-from loader.ingest import run_load
+from loader.load.run import run_load
+from loader.warehouse import delta_copy
 
 ROOT = Path(__file__).resolve().parents[3]
 READER = """

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loader import sample_data as sd
+from loader.demo import sample_data as sd
 from loader.schemas import HATCH_COLUMNS, HATCH_DATASETS
 
 END = date(2026, 9, 29)

@@ -1,4 +1,4 @@
-"""loader.ingest_documents.load_file: every accepted shape, lineage and rejections."""
+"""loader.load.documents.load_file: every accepted shape, lineage and rejections."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from loader.errors import DataError
-from loader.ingest_documents import load_file
+from loader.load.documents import load_file
 from loader.schemas import DOCUMENT_TABLES
 
 from .conftest import FIXTURES

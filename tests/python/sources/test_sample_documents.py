@@ -1,4 +1,4 @@
-"""Integration: every document file ``loader.sample_data.write_documents`` writes loads cleanly."""
+"""Integration: every document file ``sample_data.write_documents`` writes loads cleanly."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loader.ingest_documents import load_file
+from loader.load.documents import load_file
 from loader.schemas import DOCUMENT_TABLES
 
-sample_data = pytest.importorskip("loader.sample_data")
+sample_data = pytest.importorskip("loader.demo.sample_data")
 
 
 def _system(path: Path) -> str | None:

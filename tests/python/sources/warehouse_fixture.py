@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from loader.ingest_documents import load_file
+from loader.load.documents import load_file
 from loader.schemas import HATCH_COLUMNS, HATCH_TABLES, HATCH_WINDOW_COLUMNS, LINEAGE_COLUMNS
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -1,6 +1,6 @@
 """Hatch Bulk Export API client: one export window per call, within the API's rules.
 
-Every attempt first reserves a slot in the :class:`~loader.rate_ledger.RateLedger`. Transient
+Every attempt first reserves a slot in the :class:`~loader.fetch.rate_ledger.RateLedger`. Transient
 failures (500/502/503/504, connection errors, timeouts, a truncated body) are retried with
 exponential backoff and jitter; 429 waits for ``Retry-After`` (or the ledger's next slot). Both are
 bounded by ``max_retries``. The body is streamed to a local file while its sha256 is computed.
@@ -36,7 +36,7 @@ from loader.errors import (
     RateBudgetError,
     ServerError,
 )
-from loader.rate_ledger import RateLedger, WaitCallback, format_epoch
+from loader.fetch.rate_ledger import RateLedger, WaitCallback, format_epoch
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """dbt in this process, through dbt's documented programmatic entry point (``dbtRunner``).
 
 The profile's ``duckdb`` target writes through the working-copy plugin
-(:mod:`loader.dbt_working_copy`): run inside a :func:`loader.warehouse.writer` of the same file,
+(:mod:`loader.dbt.working_copy`): run inside a :func:`loader.warehouse.writer` of the same file,
 dbt writes that writer's working copy, which the writer publishes.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 # the dbt project shipped beside the package (a source checkout or an editable install)
-PACKAGE_PROJECT_DIR = Path(__file__).resolve().parents[1]
+PACKAGE_PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 def project_dir() -> Path:

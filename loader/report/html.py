@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from loader.parquet_export import mart_names, open_published
+from loader.report.parquet import mart_names, open_published
 
 log = logging.getLogger(__name__)
 

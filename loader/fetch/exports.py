@@ -1,6 +1,6 @@
 """Fetch Hatch exports: ranges, windows of at most 180 days, 413 splitting, archiving.
 
-A window is marked fetched in the :class:`~loader.fetch_log.FetchLog` only after its ZIP is in
+A window is marked fetched in the :class:`~loader.fetch.fetch_log.FetchLog` only after its ZIP is in
 the landing store (``hatch/{ds}/{ds}_{start}_{end}.zip``); a 204 is recorded as ``empty``.
 """
 
@@ -17,12 +17,12 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TextIO
 
-from loader.api_client import ExportResult, HatchClient, TooLargeResponse, archive_name
 from loader.config import Settings
 from loader.errors import ConfigError, PayloadTooLargeError
-from loader.fetch_log import FetchLog
+from loader.fetch.api_client import ExportResult, HatchClient, TooLargeResponse, archive_name
+from loader.fetch.fetch_log import FetchLog
+from loader.fetch.rate_ledger import RateLedger, format_epoch
 from loader.landing import LandingStore, sha256_file
-from loader.rate_ledger import RateLedger, format_epoch
 from loader.schemas import HATCH_DATASETS
 
 log = logging.getLogger(__name__)

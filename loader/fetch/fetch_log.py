@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from loader.rate_ledger import connect_state
+from loader.fetch.rate_ledger import connect_state
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS fetch_log (

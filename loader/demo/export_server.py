@@ -80,7 +80,7 @@ class _Reply(Exception):
 
 def default_provider(seed: int, end_date: date) -> DataProvider:
     """The sample-data generator (imported lazily; it builds its data on first use)."""
-    from loader.sample_data import SampleData
+    from loader.demo.sample_data import SampleData
 
     return SampleData(seed=seed, end_date=end_date)
 

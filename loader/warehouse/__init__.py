@@ -6,16 +6,15 @@ success the working file atomically replaces the published one. A reader that ho
 keeps reading its snapshot; after reconnecting it sees the new data. So readers never block writers
 and are never broken by them (issue #6).
 
-Copies are cheap after the first: each publish keeps the version it replaces in the working folder,
-with block digests of both (:mod:`loader.delta_copy`), and the next writer brings that previous
-version up to date by copying only the blocks that changed; a full copy is made when there is no
-usable previous version (first run, a file changed outside the writer, a reader still holding it).
-A full copy costs a write of the whole file (about 0.5 GB/s here: seconds for a multi-GB
-warehouse). ``in-place`` (``WAREHOUSE_PUBLISH=in-place``) skips it for deployments where nobody
-reads the file while it is written (CI, a nightly job with BI on Parquet exports): the writer
-works on the published file itself, so readers cannot connect meanwhile (DuckDB's own lock), and a
-killed run leaves what it had committed (loads stay exactly-once; a killed build leaves some models
-rebuilt until the next build).
+Copies are cheap after the first: each publish keeps the version it replaces in the working
+folder, with block digests of both (:mod:`loader.warehouse.delta_copy`), and the next writer brings
+that previous version up to date by copying only the blocks that changed; a full copy is made when
+there is no usable previous version (first run, a file changed outside the writer, a reader still
+holding it). ``in-place`` (``WAREHOUSE_PUBLISH=in-place``) skips the copy where nobody reads the
+file while it is written (CI, a nightly job with BI on Parquet exports): the writer works on the
+published file itself, so readers cannot connect meanwhile (DuckDB's own lock), and a killed run
+leaves what it had committed (loads stay exactly-once; a killed build leaves some models rebuilt
+until the next build).
 """
 
 from __future__ import annotations
@@ -33,8 +32,8 @@ from pathlib import Path
 
 import duckdb
 
-from loader import delta_copy
 from loader.errors import DiskFullError, WarehouseBusyError, is_disk_full
+from loader.warehouse import delta_copy
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +120,7 @@ def _remove_db_files(path: Path) -> None:
 
 def _kept_paths(path: Path) -> tuple[Path, Path, Path]:
     """What the working folder keeps between writers: the previous published version, its block
-    digests, and the digests of the published file (:mod:`loader.delta_copy`)."""
+    digests, and the digests of the published file (:mod:`loader.warehouse.delta_copy`)."""
     work_dir = work_path(path).parent
     previous = work_dir / (path.name + ".previous")
     return (

@@ -21,6 +21,7 @@ Nothing is ever half-loaded: each archive commits whole, with its log row, or no
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 import threading
@@ -29,12 +30,18 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
+from loader.config import Settings
 from loader.errors import DataError, is_disk_full
-from loader.ingest_hatch import FastPathMiss, FastPathSkip, Member
+from loader.load import hatch_archives
+from loader.load.hatch_archives import FastPathMiss, FastPathSkip, Member
+from loader.load.load_log import log_row
+from loader.load.results import FileResult
+from loader.load.transactions import Item, load_one, loaded_result
 
 # prepare(index, folder): inflate and check archive ``index`` into ``folder`` (worker thread)
 Prepare = Callable[[int, Path], Member]
@@ -249,3 +256,98 @@ def run(
     if shared.outcome.error is not None:
         raise shared.outcome.error
     return shared.outcome
+
+
+# --- the plan: which lane inserts what, and the Hatch load through the lanes -------------------
+
+# every connection that inserts: statements stay on their lane's thread
+SESSION_SETUP = ("SET TimeZone='UTC'", "SET threads=1")
+
+LANE_BYTES = 1 << 30  # member bytes a lane inserts per transaction (a commit costs a checkpoint)
+
+
+MAX_LANES = 8  # lanes when LOADER_LANES is 0 (auto): one per core, at most this many
+
+
+def lanes_for(settings: Settings, count: int) -> int:
+    wanted = settings.load_lanes or min(os.cpu_count() or 1, MAX_LANES)
+    return max(1, min(wanted, count))
+
+
+def lane_plan(
+    indexes: Sequence[int], weights: Sequence[tuple[str, int]], lanes: int
+) -> tuple[list[int], dict[int, int]]:
+    """The order in which the lanes get the archives ``indexes`` and the lane each small
+    dataset's archives are pinned to, from each archive's (dataset, bytes).
+
+    A dataset with at most a lane's share of the bytes, and not the largest, is pinned to one lane
+    (the k-th such dataset to lane k modulo ``lanes``): its rows then fill whole row groups in
+    one transaction instead of a partial one in each lane, which DuckDB would send through the
+    write-ahead log for the closing checkpoint to compress on one core (:mod:`loader.load.lanes`).
+    Each dataset keeps its own order, and the datasets are interleaved by their share of the
+    bytes, so the lane a dataset is pinned to meets it all along the load, never a queue of it.
+    """
+    groups: dict[str, list[int]] = {}
+    for i in indexes:
+        groups.setdefault(weights[i][0], []).append(i)
+    totals = {ds: sum(weights[i][1] for i in group) for ds, group in groups.items()}
+    share = sum(totals.values()) / max(1, lanes)
+    ranked = sorted(totals, key=lambda ds: -totals[ds])
+    small = [ds for ds in ranked[1:] if lanes > 1 and totals[ds] <= share]
+    pins = {i: k % lanes for k, ds in enumerate(small) for i in groups[ds]}
+    position: dict[int, float] = {}
+    for ds, group in groups.items():
+        done = 0
+        for i in group:
+            position[i] = (done + weights[i][1] / 2) / max(1, totals[ds])
+            done += weights[i][1]
+    return sorted(indexes, key=lambda i: position[i]), pins
+
+
+def load_hatch(
+    con: duckdb.DuckDBPyConnection, items: Sequence[Item], loaded_at: datetime
+) -> list[FileResult]:
+    """Load Hatch archives through the insert lanes (:mod:`loader.load.lanes`).
+
+    An archive that fails in a lane is loaded alone afterwards (``load_one``: the safe path adds
+    drift columns and names the bad line); archives rolled back with it go through the lanes again.
+    """
+    results: dict[int, FileResult] = {}
+
+    def prepare(i: int, folder: Path) -> hatch_archives.Member:
+        it = items[i]
+        return hatch_archives.prepare_archive(
+            it.local, it.cand.file_name, it.settings.max_member_bytes, folder
+        )
+
+    def insert(cur: duckdb.DuckDBPyConnection, i: int, member: hatch_archives.Member) -> int:
+        it = items[i]
+        rows = hatch_archives.load_member(
+            cur, member, file_name=it.cand.file_name, sha256=it.sha, loaded_at=loaded_at
+        )
+        log_row(cur, it.cand, it.sha, "loaded", rows, None, loaded_at, it.local)
+        return rows
+
+    weights = [(it.cand.dataset, it.local.stat().st_size) for it in items]
+    pending = list(range(len(items)))
+    while len(pending) > 1:
+        count = lanes_for(items[0].settings, len(pending))
+        order, pins = lane_plan(pending, weights, count)
+        outcome = run(
+            con,
+            order,
+            prepare,
+            insert,
+            lanes=count,
+            lane_bytes=LANE_BYTES,
+            setup=SESSION_SETUP,
+            pins=pins,
+        )
+        for i, (rows, secs) in outcome.loaded.items():
+            results[i] = loaded_result(items[i], rows, secs)
+        for i in sorted(outcome.offenders):
+            results[i] = load_one(con, items[i], loaded_at)
+        pending = sorted(outcome.collateral)
+    for i in pending:
+        results[i] = load_one(con, items[i], loaded_at)
+    return [results[i] for i in range(len(items))]

@@ -1,0 +1,133 @@
+"""One transaction per file, or per batch of files: a file is loaded whole, with its load-log row,
+or not at all. A failed batch is rolled back and its files loaded one by one, so a bad file fails
+alone: its ``failed`` row (with the reason) is written in a transaction of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from loader.config import Settings
+from loader.errors import DataError, is_disk_full
+from loader.load import documents, hatch_archives
+from loader.load.candidates import Candidate
+from loader.load.load_log import log_row
+from loader.load.results import FileResult
+
+log = logging.getLogger(__name__)
+
+
+def insert_file(
+    con: duckdb.DuckDBPyConnection,
+    cand: Candidate,
+    local: Path,
+    sha: str,
+    loaded_at: datetime,
+    settings: Settings,
+    fast: bool = False,
+) -> int:
+    if cand.system == "hatch":
+        return hatch_archives.load_archive(
+            con,
+            local,
+            file_name=cand.file_name,
+            sha256=sha,
+            loaded_at=loaded_at,
+            max_member_bytes=settings.max_member_bytes,
+            fast=fast,
+        )
+    return documents.load_file(
+        con, local, system=cand.system, file_name=cand.file_name, sha256=sha, loaded_at=loaded_at
+    )
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    with contextlib.suppress(duckdb.Error):
+        con.rollback()
+
+
+@dataclass(frozen=True)
+class Item:
+    """A candidate with its local copy and sha256, ready to load."""
+
+    cand: Candidate
+    local: Path
+    sha: str
+    settings: Settings
+
+
+FAILURES = (DataError, duckdb.Error, OSError, UnicodeError)
+
+
+def in_transaction(
+    con: duckdb.DuckDBPyConnection, items: Sequence[Item], loaded_at: datetime, fast: bool
+) -> list[tuple[int, float]]:
+    """Insert items with their ``loaded`` rows in one transaction: (rows, seconds) per item."""
+    done = []
+    con.begin()
+    try:
+        for it in items:
+            t0 = time.perf_counter()
+            rows = insert_file(con, it.cand, it.local, it.sha, loaded_at, it.settings, fast)
+            log_row(con, it.cand, it.sha, "loaded", rows, None, loaded_at, it.local)
+            done.append((rows, time.perf_counter() - t0))
+        con.commit()
+    except BaseException:
+        rollback(con)
+        raise
+    return done
+
+
+def loaded_result(item: Item, rows: int, seconds: float) -> FileResult:
+    cand = item.cand
+    result = FileResult(cand.file_name, cand.system, cand.dataset, "loaded", rows, seconds)
+    log.info("%s", result)
+    return result
+
+
+def load_one(con: duckdb.DuckDBPyConnection, item: Item, loaded_at: datetime) -> FileResult:
+    """Load one file in one transaction with its log row; a failure is rolled back and logged.
+
+    The fast path first; when it misses, the safe path (drift columns, line-precise errors).
+    """
+    cand = item.cand
+    try:
+        try:
+            ((rows, secs),) = in_transaction(con, [item], loaded_at, fast=True)
+        except hatch_archives.FastPathMiss as miss:
+            log.debug("%s: safe path (%s)", cand.file_name, miss)
+            ((rows, secs),) = in_transaction(con, [item], loaded_at, fast=False)
+    except FAILURES as exc:
+        if is_disk_full(exc):  # not the file's fault: stop the load (see warehouse.writer)
+            raise
+        error = str(exc) if isinstance(exc, DataError) else f"{cand.file_name}: {exc}"
+        con.begin()
+        log_row(con, cand, item.sha, "failed", 0, error, loaded_at)
+        con.commit()
+        log.error("failed %s", error)
+        return FileResult(cand.file_name, cand.system, cand.dataset, "failed", error=error)
+    return loaded_result(item, rows, secs)
+
+
+def load_serial(
+    con: duckdb.DuckDBPyConnection, items: Sequence[Item], loaded_at: datetime
+) -> list[FileResult]:
+    """Load items in one transaction; if anything fails, roll back and load them one by one."""
+    if len(items) == 1:
+        return [load_one(con, items[0], loaded_at)]
+    try:
+        done = in_transaction(con, items, loaded_at, fast=True)
+    except (*FAILURES, hatch_archives.FastPathMiss) as exc:
+        if is_disk_full(exc):
+            raise
+        log.debug("batch of %d rolled back (%s): one file at a time", len(items), exc)
+        return [load_one(con, it, loaded_at) for it in items]
+    return [loaded_result(it, rows, secs) for it, (rows, secs) in zip(items, done, strict=True)]
