@@ -1,8 +1,21 @@
 {#- Every exported version of every Hatch contact-in-campaign record, renamed and typed. Re-exports
-    add versions; stg_hatch__contact_history keeps the newest of each. -#}
+    add versions; stg_hatch__contact_history keeps the newest of each. A table, appended with the
+    versions loaded since its newest load: as a view it renamed and parsed every raw row on every
+    read, which an incremental build cannot afford. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns'
+    )
+}}
+
 with source as (
 
     select * from {{ source('hatch', 'hatch_contact_history') }}
+    {%- if is_incremental() %}
+    where _loaded_at > (select max(_loaded_at) from {{ this }})
+    {%- endif %}
 
 ),
 

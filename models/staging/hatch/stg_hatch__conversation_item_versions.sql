@@ -1,8 +1,21 @@
 {#- Every exported version of every Hatch message, renamed and typed. Re-exports add versions;
-    stg_hatch__conversation_items keeps the newest of each. -#}
+    stg_hatch__conversation_items keeps the newest of each. A table, appended with the versions
+    loaded since its newest load: as a view it renamed and parsed every raw row (status histories
+    included) on every read, which an incremental build cannot afford. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns'
+    )
+}}
+
 with source as (
 
     select * from {{ source('hatch', 'hatch_conversation_items') }}
+    {%- if is_incremental() %}
+    where _loaded_at > (select max(_loaded_at) from {{ this }})
+    {%- endif %}
 
 ),
 
