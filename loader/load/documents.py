@@ -24,8 +24,11 @@ or without ``source``.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import json
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -80,16 +83,63 @@ def ensure_table(con: duckdb.DuckDBPyConnection, system: str) -> str:
 
 
 def _where(top_number: int, element: int | None, shape: str) -> str:
-    where = f"{'array element' if shape == 'array' else 'line'} {top_number}"
-    return f"{where}, data element {element}" if element is not None else where
+    where = [f"array element {top_number}"] if shape == "array" else []
+    where += [f"data element {element}"] if element is not None else []
+    return f" ({', '.join(where)})" if where else ""
 
 
-def _read_error(exc: duckdb.Error, file_name: str) -> DataError:
+def _read_error(exc: duckdb.Error, file_name: str, path: Path, gzipped: bool) -> DataError:
+    """DuckDB's reader failed: name the physical line where the JSON breaks (error path only)."""
+    found = _first_syntax_error(_text(path, gzipped))
+    if found:
+        return DataError(f"not valid JSON ({found[1]})", file=file_name, line=found[0])
     text = str(exc).split("Error: ", 1)[-1].strip()
-    match = re.search(r"in (?:line|record/value) (\d+)", text)
-    line = int(match.group(1)) if match else None
     text = re.sub(r' in file "[^"]*"', "", text)
-    return DataError(f"not valid JSON: {text}", file=file_name, line=line)
+    return DataError(f"not valid JSON: {text.splitlines()[0]}", file=file_name)
+
+
+def _text(path: Path, gzipped: bool) -> str:
+    opener = gzip.open if gzipped else open
+    with opener(path, "rb") as fh:
+        return fh.read().decode("utf-8", errors="replace")
+
+
+def _values(text: str) -> Iterator[int]:
+    """The offset where each top-level JSON value starts (elements, for an array); stops at the
+    first one that does not parse (raising json.JSONDecodeError)."""
+    decoder, pos = json.JSONDecoder(), 0
+    in_array = text.lstrip().startswith("[")
+    if in_array:
+        pos = text.index("[") + 1
+    while True:
+        while pos < len(text) and (text[pos].isspace() or (in_array and text[pos] == ",")):
+            pos += 1
+        if pos >= len(text) or (in_array and text[pos] == "]"):
+            return
+        yield pos
+        _, pos = decoder.raw_decode(text, pos)
+
+
+def _first_syntax_error(text: str) -> tuple[int, str] | None:
+    """Physical line and reason of the first place the text stops being JSON values."""
+    starts = [0]
+    try:
+        starts.extend(_values(text))
+    except json.JSONDecodeError as exc:  # reported on the line where the broken value starts
+        line = text.count("\n", 0, starts[-1]) + 1
+        at = f"line {exc.lineno}, column {exc.colno}"
+        return line, f"{exc.msg} at {at.split(', ')[1] if exc.lineno == line else at}"
+    return None
+
+
+def _value_line(path: Path, gzipped: bool, top_number: int) -> int | None:
+    """The physical line where the ``top_number``-th top-level value (array element) starts."""
+    text = _text(path, gzipped)
+    with contextlib.suppress(json.JSONDecodeError):
+        for number, start in enumerate(_values(text), start=1):
+            if number == top_number:
+                return text.count("\n", 0, start) + 1
+    return None
 
 
 def _max_object_bytes(path: Path, compression: str) -> int:
@@ -207,7 +257,7 @@ def load_file(
     except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as exc:
         if is_disk_full(exc):
             raise
-        raise _read_error(exc, file_name) from None
+        raise _read_error(exc, file_name, Path(local_path), gzipped) from None
     try:
         return _validate_and_insert(
             con, table, system, local_path, gzipped, file_name, sha256, loaded_at
@@ -248,8 +298,8 @@ def _validate_and_insert(
         top_number, element, record_number, reason = bad
         shape = _shape(Path(local_path), gzipped)
         where = _where(top_number, element, shape)
-        line = top_number if shape == "lines" else None
-        raise DataError(f"record {record_number} ({where}): {reason}", file=file_name, line=line)
+        line = _value_line(Path(local_path), gzipped, top_number)
+        raise DataError(f"record {record_number}{where}: {reason}", file=file_name, line=line)
     con.execute(
         f"""
         INSERT INTO {table} (record, _file_name, _file_sha256, _record_number, _loaded_at)

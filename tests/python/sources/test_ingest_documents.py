@@ -132,9 +132,33 @@ def test_rejection_inside_a_page_names_the_data_element(
     path = tmp_path / "p.jsonl"
     path.write_text('{"data": [{"id": "conv_1"}]}\n{"data": [{"id": "c2"}, {"channel": "sms"}]}\n')
     with pytest.raises(
-        DataError, match=r"record 3 \(line 2, data element 2\): conversation has no id"
+        DataError, match=r"p.jsonl, line 2: record 3 \(data element 2\): conversation has no id"
     ):
         _load(con, path, "huechat")
+
+
+GOOD = '{"id": "a", "source": "s", "email": "a@b.c"}'
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "reason"),
+    [
+        (f'{GOOD}\n{{"id": "b", "source": \n', 2, "Expecting"),
+        (f'[\n{GOOD},\n{{"id": "b" "source": "s"}}\n]\n', 3, ","),
+        (f'{GOOD}\n\n{{"id": "b", "source": "s"}}\n', 3, "neither"),
+        (f'[\n  {GOOD},\n\n  {{"id": "b"}}\n]', 4, "neither"),
+    ],
+)
+def test_errors_name_the_physical_line(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, content: str, line: int, reason: str
+) -> None:
+    """The line is the file's own line, blank lines and pretty-printing included."""
+    path = tmp_path / "leads.jsonl"
+    path.write_text(content)
+    with pytest.raises(DataError, match=reason) as info:
+        _load(con, path, "leads")
+    assert info.value.line == line, str(info.value)
+    assert f"leads.jsonl, line {line}:" in str(info.value)
 
 
 @pytest.mark.parametrize(
