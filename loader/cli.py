@@ -12,6 +12,8 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
 
 from loader.config import Settings, load_settings
 from loader.errors import EXIT_DISK_FULL, LoaderError, is_disk_full
@@ -43,30 +45,50 @@ SETTING_FLAGS = {
 }
 
 
-def _settings_parent() -> argparse.ArgumentParser:
+def _settings_parent(names: Sequence[str]) -> argparse.ArgumentParser:
+    """The flags of the settings ``names`` (each also an environment variable), and ``-v``/``-q``
+    (also accepted before the command)."""
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("configuration (each also an environment variable)")
     for flag, name in SETTING_FLAGS.items():
-        var = Settings.ENV[name]
-        group.add_argument(
-            flag, dest=f"setting_{name}", default=None, metavar=var, help=f"overrides ${var}"
-        )
-    parent.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+        if name in names:
+            var = Settings.ENV[name]
+            group.add_argument(
+                flag, dest=f"setting_{name}", default=None, metavar=var, help=f"overrides ${var}"
+            )
+    _add_verbosity(parent, default=argparse.SUPPRESS)  # never clobbers a flag given before
     return parent
+
+
+def _add_verbosity(parser: argparse.ArgumentParser, default: object) -> None:
+    quiet = parser.add_mutually_exclusive_group()
+    quiet.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="debug logging"
+    )
+    quiet.add_argument(
+        "-q", "--quiet", action="store_true", default=default, help="warnings and errors only"
+    )
+
+
+def _program() -> str:
+    """How the user ran us: the console script's name, else ``python -m loader``."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return name if name and not name.endswith(".py") and name != "-c" else "python -m loader"
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every available command."""
     parser = argparse.ArgumentParser(
-        prog="python -m loader",
+        prog=_program(),
         description="Fetch Hatch bulk exports, load them and other inbox exports into DuckDB, "
         "build the dbt marts, and look at the result.",
         epilog="Exit codes: 0 ok, 2 usage/config, 3 API key rejected, 4 no rate slot within "
         "--max-wait, 5 server or data error, 6 warehouse busy (another writer), 7 no space "
         "left on a device.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    _add_verbosity(parser, default=False)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    parents = [_settings_parent()]
     for module_name in COMMAND_MODULES:
         try:
             module = importlib.import_module(module_name)
@@ -74,8 +96,16 @@ def build_parser() -> argparse.ArgumentParser:
             if exc.name != module_name:
                 raise
             continue
-        module.register(subparsers, parents)
+        names = getattr(module, "SETTINGS", tuple(SETTING_FLAGS.values()))
+        module.register(subparsers, [_settings_parent(names)])
     return parser
+
+
+def _version() -> str:
+    try:
+        return metadata.version("hatch-analytics")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _settings_from(args: argparse.Namespace) -> Settings:
@@ -89,12 +119,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=level,
         format="%(asctime)s %(levelname)s %(message)s",
         datefmt="%H:%M:%S",
         stream=sys.stderr,
     )
+    if not args.verbose:  # other libraries' INFO lines (botocore, fsspec, ...) only with -v
+        for noisy in ("botocore", "boto3", "s3fs", "fsspec", "urllib3", "aiobotocore"):
+            logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     try:
         settings = _settings_from(args)
         return int(args.func(args, settings) or 0)

@@ -23,6 +23,10 @@ class _PassThroughParser(argparse.ArgumentParser):
         return ns, []
 
 
+# the settings this command's flags may override (loader.cli.SETTING_FLAGS)
+SETTINGS = ("warehouse_path",)
+
+
 def register(
     subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]
 ) -> None:

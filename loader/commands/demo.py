@@ -51,6 +51,10 @@ order by direction
 """
 
 
+# the settings this command's flags may override (loader.cli.SETTING_FLAGS)
+SETTINGS = ("landing_url", "warehouse_path", "state_dir")
+
+
 def register(
     subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]
 ) -> None:

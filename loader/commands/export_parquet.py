@@ -7,6 +7,9 @@ from pathlib import Path
 
 from loader.config import Settings
 
+# the settings this command's flags may override (loader.cli.SETTING_FLAGS)
+SETTINGS = ("warehouse_path",)
+
 
 def register(
     subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]

@@ -7,6 +7,18 @@ import argparse
 from loader.commands import common
 from loader.config import Settings
 
+# the settings this command's flags may override (loader.cli.SETTING_FLAGS)
+SETTINGS = (
+    "api_key",
+    "api_url",
+    "landing_url",
+    "state_dir",
+    "min_interval_s",
+    "daily_cap",
+    "backfill_days",
+    "max_wait_s",
+)
+
 
 def register(
     subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]

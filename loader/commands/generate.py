@@ -17,6 +17,9 @@ from loader.demo import sample_data as sd
 from loader.errors import ConfigError
 from loader.schemas import HATCH_DATASETS
 
+# the settings this command's flags may override (loader.cli.SETTING_FLAGS)
+SETTINGS = ("landing_url",)
+
 
 def register(
     subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]

@@ -8,6 +8,9 @@ from loader.commands import common
 from loader.config import Settings
 from loader.schemas import DOCUMENT_TABLES
 
+# the settings this command's flags may override (loader.cli.SETTING_FLAGS)
+SETTINGS = ("landing_url", "warehouse_path", "state_dir")
+
 
 def register(
     subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]

@@ -10,6 +10,10 @@ from loader.config import Settings
 DEFAULT_OUT = Path("reports/report.html")
 
 
+# the settings this command's flags may override (loader.cli.SETTING_FLAGS)
+SETTINGS = ("warehouse_path",)
+
+
 def register(
     subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,10 @@ class DatasetStatus:
     rows: int = 0
     newest_updated_at: str | None = None
     last_loaded_at: str | None = None
+
+
+# the settings this command's flags may override (loader.cli.SETTING_FLAGS)
+SETTINGS = ("landing_url", "warehouse_path", "state_dir", "min_interval_s", "daily_cap")
 
 
 def register(
@@ -69,7 +74,7 @@ WITH last AS (
            bool_or(status = 'loaded') OVER (PARTITION BY file_sha256) AS ever_loaded
     FROM {log}
 )
-SELECT dataset, system, ever_loaded, file_name, error, strftime(finished_at, '%Y-%m-%d %H:%M:%SZ'),
+SELECT dataset, system, ever_loaded, file_name, error, strftime(finished_at, '%Y-%m-%dT%H:%M:%SZ'),
        {warning}
 FROM last WHERE n = 1 ORDER BY finished_at
 """
@@ -99,7 +104,7 @@ def _fill_rows(con: duckdb.DuckDBPyConnection, out: dict[str, DatasetStatus]) ->
             continue
         newest = "max(updated_at)" if dataset in HATCH_TABLES else "NULL"
         rows, top = con.execute(
-            f"SELECT count(*), strftime({newest}, '%Y-%m-%d %H:%M:%SZ') FROM {table}"
+            f"SELECT count(*), strftime({newest}, '%Y-%m-%dT%H:%M:%SZ') FROM {table}"
         ).fetchone() or (0, None)
         out[dataset].rows, out[dataset].newest_updated_at = int(rows), top
 
@@ -119,11 +124,16 @@ def next_build(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return {"runs": runs, "reason": "", "raw_tables": tables}
 
 
+def _iso(epoch: float) -> str:
+    """An epoch as ISO 8601 in UTC, to the second (``2026-12-07T04:20:00Z``)."""
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def collect(settings: Settings) -> dict[str, Any]:
     """Everything ``status`` shows, as plain data."""
     from loader import warehouse
     from loader.fetch.exports import spacing_with_margin
-    from loader.fetch.rate_ledger import RateLedger, format_epoch
+    from loader.fetch.rate_ledger import RateLedger
 
     out = {ds: DatasetStatus(ds, "hatch") for ds in HATCH_DATASETS}
     out.update({s: DatasetStatus(s, s) for s in DOCUMENT_TABLES})
@@ -138,12 +148,12 @@ def collect(settings: Settings) -> dict[str, Any]:
             build = next_build(con)
         finally:
             con.close()
-    next_at = "now (no export requested yet)"
+    next_at = None  # no export requested yet: one may go now
     if settings.state_db.exists():
         # the same spacing the fetch client reserves with, so "next export" is when it will go
         spacing = spacing_with_margin(settings)
         ledger = RateLedger(settings.state_db, spacing, max(settings.daily_cap, 1))
-        next_at = format_epoch(ledger.next_slot_at())
+        next_at = _iso(ledger.next_slot_at())
     return {
         "warehouse": str(path),
         "warehouse_exists": path.exists(),
@@ -174,7 +184,9 @@ def render(status: dict[str, Any]) -> str:
         lines += [
             f"  WARNING {f['file']} ({f['at']}): {f['warning']}" for f in d["files_with_warnings"]
         ]
-    lines.append(f"next export may be requested at: {status['next_export_at']}")
+    next_at = status["next_export_at"]
+    when = "now (no export requested yet)" if next_at is None else next_at.replace("T", " ")
+    lines.append(f"next export may be requested at: {when}")
     build = status.get("next_build")
     if build:
         detail = build["reason"] or ", ".join(f"raw.{t}" for t in build["raw_tables"])

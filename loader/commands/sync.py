@@ -12,6 +12,20 @@ from loader.errors import LoaderError
 log = logging.getLogger(__name__)
 
 
+# the settings this command's flags may override (loader.cli.SETTING_FLAGS)
+SETTINGS = (
+    "api_key",
+    "api_url",
+    "landing_url",
+    "warehouse_path",
+    "state_dir",
+    "min_interval_s",
+    "daily_cap",
+    "backfill_days",
+    "max_wait_s",
+)
+
+
 def register(
     subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]
 ) -> None:
