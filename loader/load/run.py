@@ -27,7 +27,7 @@ from loader.load.lanes import SESSION_SETUP, load_hatch
 from loader.load.load_log import ensure_load_log, loaded_hashes, loaded_versions, now, run_warnings
 from loader.load.results import FileResult, LoadSummary
 from loader.load.transactions import Item, load_serial
-from loader.schemas import DOCUMENT_TABLES, HATCH_DATASETS
+from loader.schemas import DOCUMENT_TABLES, HATCH_DATASETS, LOAD_LOG_TABLE
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +140,25 @@ def load_candidates(
     return summary
 
 
+def _nothing_new(path: Path, candidates: Sequence[Candidate]) -> bool:
+    """Whether every candidate is a landing-store file loaded before and unchanged since (its URL
+    and version tag), read from the published warehouse: then a load copies and publishes nothing.
+    """
+    if not Path(path).exists() or any(c.version is None for c in candidates):
+        return False
+    try:
+        con = warehouse.connect_readonly(path)
+    except duckdb.Error:  # held in place by a writer, or not a warehouse yet: the writer decides
+        return False
+    try:
+        if not warehouse.has_table(con, LOAD_LOG_TABLE):
+            return False
+        unchanged = loaded_versions(con)
+    finally:
+        con.close()
+    return all((c.url, c.version) in unchanged for c in candidates)
+
+
 def run_load(
     settings: Settings,
     targets: Sequence[str] = (),
@@ -158,6 +177,10 @@ def run_load(
     else:
         candidates = discover(LandingStore(settings.landing_url))
     log.info("load: %d file(s) to consider", len(candidates))
+    if after is None and _nothing_new(settings.warehouse_path, candidates):
+        log.info("load: nothing new; %s left as it is", settings.warehouse_path)
+        skipped = (FileResult(c.file_name, c.system, c.dataset, "skipped") for c in candidates)
+        return LoadSummary(results=list(skipped))
     with warehouse.writer(settings.warehouse_path, settings.warehouse_publish) as work:
         summary = load_candidates(work, candidates, settings)
         if after is not None:

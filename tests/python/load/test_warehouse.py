@@ -278,3 +278,18 @@ def test_publish_applies_a_wal_the_writer_left(tmp_path: Path) -> None:
     assert not path.with_name(path.name + ".wal").exists()
     with duckdb.connect(str(path), read_only=True) as con:
         assert con.sql("select x from t").fetchone() == (7,)
+
+
+def test_load_with_nothing_new_leaves_the_warehouse_alone(kit, settings, caplog):
+    kit.land("contact_history", "json")
+    assert run_load(settings).count("loaded") == 1
+    before = settings.warehouse_path.stat()
+    caplog.clear()
+    summary = run_load(settings)
+    assert summary.count("skipped") == 1 and summary.count("loaded") == 0
+    after = settings.warehouse_path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert not any("bytes copied" in r.getMessage() for r in caplog.records)  # no working copy
+    kit.land("contact_history", "csv", date(2024, 3, 1), date(2024, 3, 5))
+    assert run_load(settings).count("loaded") == 1  # something new: copied and published
+    assert settings.warehouse_path.stat().st_ino != before.st_ino
