@@ -120,7 +120,7 @@ import sys, time
 from pathlib import Path
 from loader import warehouse
 path, secret = Path(sys.argv[1]), sys.argv[2]
-sys.argv = ["/venv/bin/hatch-loader", "load", "--api-key", secret]  # as the CLI would see it
+sys.argv = ["/venv/bin/hatch-loader", "sync", "--api-key", secret]  # as the CLI would see it
 with warehouse.writer(path):
     print("locked", flush=True)
     time.sleep(120)
@@ -140,10 +140,20 @@ def test_lock_file_holds_no_secret_and_is_private(kit, settings):
         assert holder.stdout.readline().strip() == "locked"
         lock = warehouse.lock_path(settings.warehouse_path)
         assert stat.S_IMODE(lock.stat().st_mode) == 0o600
-        assert lock.read_text() == f"pid {holder.pid}: hatch-loader load\n"
-        busy = _loader(settings, "load", "--api-key", SECRET)
-        assert busy.returncode == EXIT_WAREHOUSE_BUSY
-        assert "hatch-loader load" in busy.stderr and SECRET not in busy.stderr + busy.stdout
+        assert lock.read_text() == f"pid {holder.pid}: hatch-loader sync\n"
+        unreachable = "http://127.0.0.1:9/api/v1"  # the fetch fails at once; then the load waits
+        busy = _loader(
+            settings,
+            "sync",
+            "--api-key",
+            SECRET,
+            "--api-url",
+            unreachable,
+            HATCH_MAX_RETRIES="0",
+            HATCH_MIN_INTERVAL_S="0",
+        )
+        assert busy.returncode == EXIT_WAREHOUSE_BUSY, busy.stderr
+        assert "hatch-loader sync" in busy.stderr and SECRET not in busy.stderr + busy.stdout
         holder.send_signal(signal.SIGKILL)  # left behind by a kill: still no secret in it
         holder.wait()
         assert SECRET not in lock.read_text()
