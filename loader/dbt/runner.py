@@ -47,7 +47,7 @@ def _environ(**values: str) -> Iterator[None]:
 def run(args: Sequence[str], warehouse_path: Path) -> int:
     """``dbt <args>`` on the project with ``WAREHOUSE_PATH=warehouse_path``; the exit code the
     ``dbt`` command would give: 0 success, 1 failed nodes, 2 an error before or around them."""
-    from dbt.cli.main import dbtRunner  # about 2 s to import: only when dbt runs
+    from dbt.cli.main import dbtRunner  # a slow import: only when dbt runs
 
     command, *rest = args
     full = [command, "--project-dir", str(project_dir()), "--profiles-dir", str(profiles_dir())]

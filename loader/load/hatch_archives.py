@@ -591,10 +591,10 @@ def _first_bad_json_line(member: Member) -> tuple[int, str] | None:
 def _json_line_problem(raw: bytes, seen: dict[str, str]) -> str | None:
     """Why one line is not a record: not UTF-8, not a JSON object, a key twice, or a key that
     differs only in case from a documented column or an earlier key (``seen``, by lower case)."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+    bad_text = _utf8_problem(raw)
+    if bad_text:
+        return bad_text
+    text = raw.decode("utf-8")
     keys: list[str] = []
 
     def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
@@ -647,16 +647,20 @@ def _first_bad_value(con: duckdb.DuckDBPyConnection, member: Member) -> tuple[in
     return record_line(member.path, int(row[0])), f"column {row[1]}: {value} is not a {row[2]}"
 
 
+def _utf8_problem(raw: bytes) -> str | None:
+    """Why a line is not UTF-8 (the first bad byte and its column), or None."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+    return None
+
+
 def _first_bad_utf8_line(path: Path) -> tuple[int, str] | None:
     with path.open("rb") as fh:
         for number, raw in enumerate(fh, start=1):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                return (
-                    number,
-                    f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})",
-                )
+            if reason := _utf8_problem(raw):
+                return number, reason
     return None
 
 

@@ -41,7 +41,7 @@ from loader.load import hatch_archives
 from loader.load.hatch_archives import FastPathMiss, FastPathSkip, Member
 from loader.load.load_log import log_row
 from loader.load.results import FileResult
-from loader.load.transactions import Item, load_one, loaded_result
+from loader.load.transactions import Item, load_one, loaded_result, schema_warning
 
 # prepare(index, folder): inflate and check archive ``index`` into ``folder`` (worker thread)
 Prepare = Callable[[int, Path], Member]
@@ -325,7 +325,7 @@ def load_hatch(
         rows = hatch_archives.load_member(
             cur, member, file_name=it.cand.file_name, sha256=it.sha, loaded_at=loaded_at
         )
-        log_row(cur, it.cand, it.sha, "loaded", rows, None, loaded_at, it.local)
+        log_row(cur, it.cand, it.sha, "loaded", rows, None, loaded_at, schema_warning(it))
         return rows
 
     weights = [(it.cand.dataset, it.local.stat().st_size) for it in items]

@@ -7,11 +7,9 @@ version tag match a ``loaded`` row is skipped without being read.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 
 import duckdb
 
-from loader.load import hatch_archives
 from loader.load.candidates import Candidate
 from loader.schemas import LOAD_LOG_TABLE, LOADER_SCHEMA
 from loader.sql import quote_literal
@@ -87,12 +85,9 @@ def log_row(
     rows: int | None,
     error: str | None,
     started: datetime,
-    local: Path | None = None,
+    warning: str | None = None,
 ) -> None:
-    """One load-log row; a loaded Hatch archive (``local``) gets its schema warning, if any."""
-    warning = None
-    if local is not None and cand.system == "hatch":
-        warning = hatch_archives.missing_columns_warning(local)
+    """One load-log row (``warning``: a loaded file's schema warning, if any)."""
     # literals, not parameters: DuckDB tries (and fails) to import pandas for every parameter;
     # the texts (any characters) stay parameters
     values = [sha, cand.file_name, cand.url, cand.system, cand.dataset, status, rows]

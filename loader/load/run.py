@@ -90,8 +90,11 @@ def _load_group(
                 results[id(item.cand)] = result
                 if result.status == "loaded":
                     done.add(item.sha)
-    skipped = (FileResult(c.file_name, c.system, c.dataset, "skipped") for c in group)
-    return [results.get(id(c), s) for c, s in zip(group, skipped, strict=True)]
+    return [results.get(id(c)) or _skipped(c) for c in group]
+
+
+def _skipped(cand: Candidate) -> FileResult:
+    return FileResult(cand.file_name, cand.system, cand.dataset, "skipped")
 
 
 def _hashes(paths: Sequence[Path]) -> list[str]:
@@ -179,8 +182,7 @@ def run_load(
     log.info("load: %d file(s) to consider", len(candidates))
     if after is None and _nothing_new(settings.warehouse_path, candidates):
         log.info("load: nothing new; %s left as it is", settings.warehouse_path)
-        skipped = (FileResult(c.file_name, c.system, c.dataset, "skipped") for c in candidates)
-        return LoadSummary(results=list(skipped))
+        return LoadSummary(results=[_skipped(c) for c in candidates])
     with warehouse.writer(settings.warehouse_path, settings.warehouse_publish) as work:
         summary = load_candidates(work, candidates, settings)
         if after is not None:

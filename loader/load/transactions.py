@@ -67,6 +67,13 @@ class Item:
 FAILURES = (DataError, duckdb.Error, OSError, UnicodeError)
 
 
+def schema_warning(item: Item) -> str | None:
+    """A loaded Hatch CSV archive whose header lacks documented columns: the warning to log."""
+    if item.cand.system != "hatch":
+        return None
+    return hatch_archives.missing_columns_warning(item.local)
+
+
 def in_transaction(
     con: duckdb.DuckDBPyConnection, items: Sequence[Item], loaded_at: datetime, fast: bool
 ) -> list[tuple[int, float]]:
@@ -77,7 +84,7 @@ def in_transaction(
         for it in items:
             t0 = time.perf_counter()
             rows = insert_file(con, it.cand, it.local, it.sha, loaded_at, it.settings, fast)
-            log_row(con, it.cand, it.sha, "loaded", rows, None, loaded_at, it.local)
+            log_row(con, it.cand, it.sha, "loaded", rows, None, loaded_at, schema_warning(it))
             done.append((rows, time.perf_counter() - t0))
         con.commit()
     except BaseException:
