@@ -10,8 +10,8 @@ lines are not records) or the n-th CSV data row. Two ways to get the member to D
   completeness and the size limit. JSON is then read with DuckDB's auto-detection run on a one-line
   *schema file* (every documented and known drift column, all text) placed before the member, and
   cast to the documented types in SQL: in that mode DuckDB itself rejects a line with a key it does
-  not know, so schema drift costs no extra pass. Any surprise raises :class:`FastPathMiss` (roll
-  back, load the archive with ``fast=False``); :class:`FastPathSkip` when nothing was written yet.
+  not know, so schema drift costs no extra pass. Any surprise returns :class:`NeedsSafePath`
+  instead of a row count: the caller loads the archive again with ``fast=False``.
 - safe (``fast=False``, or stored members): the member is stream-extracted to a plain temporary
   file (size limit checked during the copy), its keys are scanned first (new ones become VARCHAR
   columns), it is read with explicit column types, and errors are diagnosed to the line.
@@ -94,12 +94,16 @@ def is_archive_name(name: str) -> bool:
     return True
 
 
-class FastPathMiss(Exception):
-    """The fast path cannot load this archive as is: roll back and load it with ``fast=False``."""
+@dataclass(frozen=True)
+class NeedsSafePath:
+    """The fast path cannot load this archive as is: load it with ``fast=False``.
 
+    ``aborted``: a failed statement aborted the caller's transaction, which must be rolled back;
+    otherwise nothing was written and the transaction is intact.
+    """
 
-class FastPathSkip(FastPathMiss):
-    """A miss found before anything was written: the transaction is intact, use ``fast=False``."""
+    reason: str
+    aborted: bool
 
 
 @dataclass(frozen=True)
@@ -445,8 +449,9 @@ def load_member(
     file_name: str,
     sha256: str,
     loaded_at: datetime,
-) -> int:
-    """Insert the member's rows (caller's transaction); returns the row count."""
+) -> int | NeedsSafePath:
+    """Insert the member's rows (caller's transaction); returns the row count, or for an inflated
+    member (:attr:`Member.stream`) that the fast path cannot load, why (:class:`NeedsSafePath`)."""
     # the timestamp as text (cast in SQL): a datetime parameter costs ~30 failed imports
     params = [file_name, sha256, loaded_at.isoformat()]
     if member.stream is not None:
@@ -499,44 +504,50 @@ def _fast_json(member: Member, existing: list[str]) -> tuple[dict[str, str], str
     return {c: _cast(c, t) for c, t in columns.items()}, reader
 
 
-def _fast_csv(member: Member, existing: list[str]) -> tuple[dict[str, str], str] | None:
+def _fast_csv(
+    member: Member, existing: list[str]
+) -> tuple[dict[str, str], str] | NeedsSafePath | None:
     typed = HATCH_COLUMNS[member.name.dataset]
     try:
         header = _csv_header(member)
-    except (OSError, EOFError) as exc:
-        raise FastPathSkip(str(exc)) from None
+    except (OSError, EOFError, DataError) as exc:
+        return NeedsSafePath(str(exc), aborted=False)
     if not header:
         return None
     if not {h.lower() for h in header} <= {c.lower() for c in existing}:
-        raise FastPathSkip("the header has columns the table lacks")
+        return NeedsSafePath("the header has columns the table lacks", aborted=False)
     source = {h: typed.get(h, "VARCHAR") for h in header}
     return {h: quote_ident(h) for h in header}, _reader(member, source)
 
 
-def _load_fast(con: duckdb.DuckDBPyConnection, member: Member, params: list[object]) -> int:
-    """Insert an inflated, checked member; any surprise raises FastPathMiss.
+def _load_fast(
+    con: duckdb.DuckDBPyConnection, member: Member, params: list[object]
+) -> int | NeedsSafePath:
+    """Insert an inflated, checked member; any surprise returns :class:`NeedsSafePath`.
 
     The fast path never changes the table (no ``ALTER``): several transactions may be inserting
-    at once. New CSV columns raise :class:`FastPathSkip` before anything is written.
+    at once. New CSV columns are found before anything is written.
     """
     try:
         existing = table_columns(con, member.name.dataset)
     except duckdb.Error as exc:
-        raise FastPathMiss(f"no table: {exc}") from None
+        return NeedsSafePath(f"no table: {exc}", aborted=True)
     if member.name.ext == "json":
-        plan: tuple[dict[str, str], str] | None = _fast_json(member, existing)
+        plan: tuple[dict[str, str], str] | NeedsSafePath | None = _fast_json(member, existing)
         skip = 1
     else:
         plan, skip = _fast_csv(member, existing), 0
     if plan is None:
         return 0
+    if isinstance(plan, NeedsSafePath):
+        return plan
     try:
         sql = _insert_sql(member, existing, plan[0], plan[1], skip)
         row = con.execute(sql, params).fetchone()
     except duckdb.Error as exc:
         if is_disk_full(exc):
             raise
-        raise FastPathMiss(f"insert failed: {exc}") from None
+        return NeedsSafePath(f"insert failed: {exc}", aborted=True)
     return int(row[0]) if row else 0
 
 
@@ -550,10 +561,11 @@ def load_archive(
     max_member_bytes: int,
     tmp_dir: Path | None = None,
     fast: bool = False,
-) -> int:
+) -> int | NeedsSafePath:
     """Validate, extract and insert one archive (caller's transaction); returns rows.
 
-    With ``fast`` it may raise :class:`FastPathMiss`: roll back and call again without it.
+    With ``fast`` it may return :class:`NeedsSafePath`: call again without it (after a rollback
+    when the transaction was aborted).
     """
     with extract_member(zip_path, file_name, max_member_bytes, tmp_dir, fast=fast) as member:
         return load_member(con, member, file_name=file_name, sha256=sha256, loaded_at=loaded_at)

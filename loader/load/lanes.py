@@ -38,18 +38,19 @@ import duckdb
 from loader.config import Settings
 from loader.errors import DataError, is_disk_full
 from loader.load import hatch_archives
-from loader.load.hatch_archives import FastPathMiss, FastPathSkip, Member
+from loader.load.hatch_archives import Member, NeedsSafePath
 from loader.load.load_log import log_row
 from loader.load.results import FileResult
 from loader.load.transactions import Item, load_one, loaded_result, schema_warning
 
 # prepare(index, folder): inflate and check archive ``index`` into ``folder`` (worker thread)
 Prepare = Callable[[int, Path], Member]
-# insert(cursor, index, member): insert the member and its log row; returns the row count
-Insert = Callable[[duckdb.DuckDBPyConnection, int, Member], int]
+# insert(cursor, index, member): insert the member and its log row; returns the row count, or
+# NeedsSafePath when the fast path cannot load it
+Insert = Callable[[duckdb.DuckDBPyConnection, int, Member], int | NeedsSafePath]
 
 # failures of one archive (anything else stops the load)
-_ARCHIVE_FAILURES = (DataError, FastPathMiss, duckdb.Error, OSError, UnicodeError)
+_ARCHIVE_FAILURES = (DataError, duckdb.Error, OSError, UnicodeError)
 
 
 @dataclass
@@ -156,22 +157,29 @@ class _Lane:
             self.cursor.begin()
         try:
             rows = self.insert(self.cursor, job.index, member)
-        except FastPathSkip:  # found before this member wrote anything
-            self.shared.add(offenders=[job.index])
-            if not self.open:
-                self.cursor.rollback()
-            return
         except _ARCHIVE_FAILURES as exc:
             if is_disk_full(exc):
                 raise
-            self.cursor.rollback()
-            self.shared.add(offenders=[job.index], collateral=[i for i, _, _ in self.open])
-            self.open, self.size = [], 0
+            rows = NeedsSafePath(str(exc), aborted=True)
+        if isinstance(rows, NeedsSafePath):
+            self._set_aside(job.index, rows.aborted)
             return
         self.open.append((job.index, rows, time.perf_counter() - started))
         self.size += member.path.stat().st_size
         if self.size >= self.lane_bytes:
             self._commit()
+
+    def _set_aside(self, index: int, aborted: bool) -> None:
+        """The archive goes to the safe path; when its failure aborted the transaction, the
+        members inserted with it are rolled back and sent through the lanes again."""
+        if aborted:
+            self.cursor.rollback()
+            self.shared.add(offenders=[index], collateral=[i for i, _, _ in self.open])
+            self.open, self.size = [], 0
+            return
+        self.shared.add(offenders=[index])
+        if not self.open:
+            self.cursor.rollback()
 
     def _commit(self) -> None:
         if not self.open:
@@ -320,11 +328,15 @@ def load_hatch(
             it.local, it.cand.file_name, it.settings.max_member_bytes, folder
         )
 
-    def insert(cur: duckdb.DuckDBPyConnection, i: int, member: hatch_archives.Member) -> int:
+    def insert(
+        cur: duckdb.DuckDBPyConnection, i: int, member: hatch_archives.Member
+    ) -> int | NeedsSafePath:
         it = items[i]
         rows = hatch_archives.load_member(
             cur, member, file_name=it.cand.file_name, sha256=it.sha, loaded_at=loaded_at
         )
+        if isinstance(rows, NeedsSafePath):
+            return rows
         log_row(cur, it.cand, it.sha, "loaded", rows, None, loaded_at, schema_warning(it))
         return rows
 

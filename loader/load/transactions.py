@@ -33,7 +33,9 @@ def insert_file(
     loaded_at: datetime,
     settings: Settings,
     fast: bool = False,
-) -> int:
+) -> int | hatch_archives.NeedsSafePath:
+    """Insert one file's rows (caller's transaction). With ``fast``, a Hatch archive may come
+    back as :class:`~loader.load.hatch_archives.NeedsSafePath`."""
     if cand.system == "hatch":
         return hatch_archives.load_archive(
             con,
@@ -76,14 +78,21 @@ def schema_warning(item: Item) -> str | None:
 
 def in_transaction(
     con: duckdb.DuckDBPyConnection, items: Sequence[Item], loaded_at: datetime, fast: bool
-) -> list[tuple[int, float]]:
-    """Insert items with their ``loaded`` rows in one transaction: (rows, seconds) per item."""
+) -> list[tuple[int, float]] | None:
+    """Insert items with their ``loaded`` rows in one transaction: (rows, seconds) per item.
+
+    None (rolled back) when the fast path cannot load one of them: load them with ``fast=False``.
+    """
     done = []
     con.begin()
     try:
         for it in items:
             t0 = time.perf_counter()
             rows = insert_file(con, it.cand, it.local, it.sha, loaded_at, it.settings, fast)
+            if isinstance(rows, hatch_archives.NeedsSafePath):
+                log.debug("%s: safe path (%s)", it.cand.file_name, rows.reason)
+                rollback(con)
+                return None
             log_row(con, it.cand, it.sha, "loaded", rows, None, loaded_at, schema_warning(it))
             done.append((rows, time.perf_counter() - t0))
         con.commit()
@@ -107,11 +116,10 @@ def load_one(con: duckdb.DuckDBPyConnection, item: Item, loaded_at: datetime) ->
     """
     cand = item.cand
     try:
-        try:
-            ((rows, secs),) = in_transaction(con, [item], loaded_at, fast=True)
-        except hatch_archives.FastPathMiss as miss:
-            log.debug("%s: safe path (%s)", cand.file_name, miss)
-            ((rows, secs),) = in_transaction(con, [item], loaded_at, fast=False)
+        done = in_transaction(con, [item], loaded_at, fast=True)
+        if done is None:  # the safe path absorbs new columns or names the bad line
+            done = in_transaction(con, [item], loaded_at, fast=False)
+        ((rows, secs),) = done or [(0, 0.0)]  # the safe path always returns its item
     except FAILURES as exc:
         if is_disk_full(exc):  # not the file's fault: stop the load (see warehouse.writer)
             raise
@@ -132,9 +140,11 @@ def load_serial(
         return [load_one(con, items[0], loaded_at)]
     try:
         done = in_transaction(con, items, loaded_at, fast=True)
-    except (*FAILURES, hatch_archives.FastPathMiss) as exc:
+    except FAILURES as exc:
         if is_disk_full(exc):
             raise
         log.debug("batch of %d rolled back (%s): one file at a time", len(items), exc)
+        done = None
+    if done is None:
         return [load_one(con, it, loaded_at) for it in items]
     return [loaded_result(it, rows, secs) for it, (rows, secs) in zip(items, done, strict=True)]
