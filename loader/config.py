@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field, fields, replace
@@ -27,6 +28,10 @@ class Secret:
 
     def __bool__(self) -> bool:
         return bool(self._value)
+
+    def fingerprint(self) -> str:
+        """A short SHA-256 fingerprint that tells keys apart without revealing one."""
+        return hashlib.sha256(self._value.encode()).hexdigest()[:12]
 
     def __repr__(self) -> str:
         return "Secret('***')"

@@ -133,7 +133,7 @@ def collect(settings: Settings) -> dict[str, Any]:
     """Everything ``status`` shows, as plain data."""
     from loader import warehouse
     from loader.fetch.exports import spacing_with_margin
-    from loader.fetch.rate_ledger import RateLedger
+    from loader.fetch.rate_ledger import RateLedger, ledger_scope
 
     out = {ds: DatasetStatus(ds, "hatch") for ds in HATCH_DATASETS}
     out.update({s: DatasetStatus(s, s) for s in DOCUMENT_TABLES})
@@ -152,7 +152,8 @@ def collect(settings: Settings) -> dict[str, Any]:
     if settings.state_db.exists():
         # the same spacing the fetch client reserves with, so "next export" is when it will go
         spacing = spacing_with_margin(settings)
-        ledger = RateLedger(settings.state_db, spacing, max(settings.daily_cap, 1))
+        scope = ledger_scope(settings.api_url, settings.api_key)
+        ledger = RateLedger(settings.state_db, spacing, max(settings.daily_cap, 1), scope)
         next_at = _iso(ledger.next_slot_at())
     return {
         "warehouse": str(path),

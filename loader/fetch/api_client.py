@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 from tenacity import (
@@ -171,9 +172,26 @@ class HatchClient:
         return float(self.backoff(state))
 
     def _before_sleep(self, state: RetryCallState) -> None:
+        """Say what failed and when the next try goes: the backoff, or the rate ledger's next slot
+        when that is later (a failed request used its slot)."""
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
-        log.warning("attempt %d failed (%s); retrying in %.1fs", state.attempt_number, exc, wait)
+        backoff_at = time.time() + wait
+        next_at = max(backoff_at, self.ledger.next_slot_at(backoff_at))
+        why = ""
+        if next_at > backoff_at + 1:
+            why = (
+                f"; failed requests count against the limit of 1 request per "
+                f"{self.ledger.min_interval_s:g}s"
+            )
+        log.warning(
+            "attempt %d of %d failed: %s%s; next try at %s",
+            state.attempt_number,
+            self.max_retries + 1,
+            exc,
+            why,
+            time.strftime("%H:%M:%S UTC", time.gmtime(next_at)),
+        )
 
     def _attempt(
         self, data_source: str, start: date, end: date, fmt: str, dest_dir: Path
@@ -196,7 +214,7 @@ class HatchClient:
                 timeout=self.timeout_s,
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise _Transient(f"connection error: {type(exc).__name__}") from None
+            raise _Transient(connection_problem(exc, self.base_url, self.timeout_s)) from None
         with resp:
             return self._handle(resp, data_source, start, end, fmt, dest_dir)
 
@@ -254,6 +272,23 @@ class HatchClient:
         finally:
             part.unlink(missing_ok=True)
         return dest, digest.hexdigest(), size
+
+
+def connection_problem(exc: requests.RequestException, base_url: str, timeout_s: float) -> str:
+    """What went wrong on the way to the API's host, in words (never the request's headers)."""
+    host = urlsplit(base_url).netloc or base_url
+    text = str(exc).lower()
+    if isinstance(exc, requests.ConnectTimeout):
+        return f"no connection to {host} within {timeout_s:g}s"
+    if isinstance(exc, requests.Timeout):
+        return f"{host} sent nothing for {timeout_s:g}s"
+    if "refused" in text:
+        return f"connection refused by {host}"
+    if "name or service not known" in text or "nodename nor servname" in text or "resolve" in text:
+        return f"cannot resolve the host name {host}"
+    if "reset" in text or "aborted" in text:
+        return f"connection reset by {host}"
+    return f"connection to {host} failed ({type(exc).__name__})"
 
 
 def _reason(resp: requests.Response) -> str:

@@ -21,7 +21,7 @@ from loader.config import Settings
 from loader.errors import ConfigError, PayloadTooLargeError
 from loader.fetch.api_client import ExportResult, HatchClient, TooLargeResponse, archive_name
 from loader.fetch.fetch_log import FetchLog
-from loader.fetch.rate_ledger import RateLedger, format_epoch
+from loader.fetch.rate_ledger import RateLedger, format_epoch, ledger_scope
 from loader.landing import LandingStore, sha256_file
 from loader.schemas import HATCH_DATASETS
 
@@ -293,7 +293,8 @@ def spacing_with_margin(settings: Settings) -> float:
 def build_client(settings: Settings, progress: Progress, **kwargs: float) -> HatchClient:
     """A HatchClient configured from settings, reporting to ``progress``."""
     settings.require_api_key()
-    ledger = RateLedger(settings.state_db, spacing_with_margin(settings), settings.daily_cap)
+    scope = ledger_scope(settings.api_url, settings.api_key)
+    ledger = RateLedger(settings.state_db, spacing_with_margin(settings), settings.daily_cap, scope)
     return HatchClient(
         settings.api_url,
         settings.api_key,
