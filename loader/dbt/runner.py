@@ -10,8 +10,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+from loader.progress import DbtProgress
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +47,44 @@ def _environ(**values: str) -> Iterator[None]:
                 os.environ[key] = value
 
 
+def log_file() -> Path:
+    """Where dbt writes its full log: ``DBT_LOG_PATH``, else the project's ``logs/``."""
+    return Path(os.environ.get("DBT_LOG_PATH") or project_dir() / "logs") / "dbt.log"
+
+
 def run(args: Sequence[str], warehouse_path: Path) -> int:
     """``dbt <args>`` on the project with ``WAREHOUSE_PATH=warehouse_path``; the exit code the
-    ``dbt`` command would give: 0 success, 1 failed nodes, 2 an error before or around them."""
+    ``dbt`` command would give: 0 success, 1 failed nodes, 2 an error before or around them.
+
+    At the default verbosity dbt prints only its errors, under one progress line and a summary
+    (:class:`loader.progress.DbtProgress`); with ``-v`` its own output; dbt's full log is in
+    :func:`log_file` either way. No colour codes unless stdout is a terminal.
+    """
     from dbt.cli.main import dbtRunner  # a slow import: only when dbt runs
 
     command, *rest = args
     full = [command, "--project-dir", str(project_dir()), "--profiles-dir", str(profiles_dir())]
+    if not sys.stdout.isatty():
+        full.append("--no-use-colors")
+    progress = DbtProgress()
+    detailed = log.isEnabledFor(logging.DEBUG)
+    if not detailed:
+        full.append("--quiet")
     log.info("running dbt %s", " ".join([command, *rest]))
     with _environ(WAREHOUSE_PATH=str(warehouse_path)):
-        result = dbtRunner().invoke([*full, *rest])
+        result = dbtRunner(callbacks=[] if detailed else [progress]).invoke([*full, *rest])
+    if not detailed:
+        log.info("%s; dbt's log: %s", progress.summary(), _shown(log_file()))
+        for problem in progress.problems:
+            log.warning("dbt: %s", problem)
     if result.success:
         return 0
     return 1 if result.exception is None else 2
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -41,7 +41,8 @@ from loader.load import hatch_archives
 from loader.load.hatch_archives import Member, NeedsSafePath
 from loader.load.load_log import log_row
 from loader.load.results import FileResult
-from loader.load.transactions import Item, load_one, loaded_result, schema_warning
+from loader.load.transactions import Item, load_one, loaded_result, report, schema_warning
+from loader.progress import LoadProgress
 
 # prepare(index, folder): inflate and check archive ``index`` into ``folder`` (worker thread)
 Prepare = Callable[[int, Path], Member]
@@ -313,7 +314,10 @@ def lane_plan(
 
 
 def load_hatch(
-    con: duckdb.DuckDBPyConnection, items: Sequence[Item], loaded_at: datetime
+    con: duckdb.DuckDBPyConnection,
+    items: Sequence[Item],
+    loaded_at: datetime,
+    progress: LoadProgress,
 ) -> list[FileResult]:
     """Load Hatch archives through the insert lanes (:mod:`loader.load.lanes`).
 
@@ -321,6 +325,7 @@ def load_hatch(
     drift columns and names the bad line); archives rolled back with it go through the lanes again.
     """
     results: dict[int, FileResult] = {}
+    reported: set[int] = set()  # on the progress: a member inserted again after a rollback once
 
     def prepare(i: int, folder: Path) -> hatch_archives.Member:
         it = items[i]
@@ -338,7 +343,17 @@ def load_hatch(
         if isinstance(rows, NeedsSafePath):
             return rows
         log_row(cur, it.cand, it.sha, "loaded", rows, None, loaded_at, schema_warning(it))
+        if i not in reported:
+            reported.add(i)
+            progress.advance(rows=rows, size=it.local.stat().st_size)
         return rows
+
+    def alone(i: int) -> FileResult:
+        result = load_one(con, items[i], loaded_at)
+        if i not in reported:
+            reported.add(i)
+            report(progress, items[i], result)
+        return result
 
     weights = [(it.cand.dataset, it.local.stat().st_size) for it in items]
     pending = list(range(len(items)))
@@ -358,8 +373,8 @@ def load_hatch(
         for i, (rows, secs) in outcome.loaded.items():
             results[i] = loaded_result(items[i], rows, secs)
         for i in sorted(outcome.offenders):
-            results[i] = load_one(con, items[i], loaded_at)
+            results[i] = alone(i)
         pending = sorted(outcome.collateral)
     for i in pending:
-        results[i] = load_one(con, items[i], loaded_at)
+        results[i] = alone(i)
     return [results[i] for i in range(len(items))]

@@ -27,6 +27,7 @@ from loader.load.lanes import SESSION_SETUP, load_hatch
 from loader.load.load_log import ensure_load_log, loaded_hashes, loaded_versions, now, run_warnings
 from loader.load.results import FileResult, LoadSummary
 from loader.load.transactions import Item, load_serial
+from loader.progress import LoadProgress
 from loader.schemas import DOCUMENT_TABLES, HATCH_DATASETS, LOAD_LOG_TABLE
 
 log = logging.getLogger(__name__)
@@ -35,14 +36,18 @@ BATCH_FILES = 256  # files opened (fetched, for remote stores) and hashed at a t
 
 
 def load_batch(
-    con: duckdb.DuckDBPyConnection, items: Sequence[Item], loaded_at: datetime
+    con: duckdb.DuckDBPyConnection,
+    items: Sequence[Item],
+    loaded_at: datetime,
+    progress: LoadProgress,
 ) -> list[FileResult]:
     """Load items (no two with the same sha256): Hatch archives in lanes, documents serially."""
     hatch = [it for it in items if it.cand.system == "hatch"]
     other = [it for it in items if it.cand.system != "hatch"]
-    done = dict(zip(map(id, hatch), load_hatch(con, hatch, loaded_at), strict=True))
+    done = dict(zip(map(id, hatch), load_hatch(con, hatch, loaded_at, progress), strict=True))
     if other:
-        done.update(zip(map(id, other), load_serial(con, other, loaded_at), strict=True))
+        loaded = load_serial(con, other, loaded_at, progress)
+        done.update(zip(map(id, other), loaded, strict=True))
     return [done[id(it)] for it in items]
 
 
@@ -64,6 +69,7 @@ def _load_group(
     unchanged: set[tuple[str, str]],
     settings: Settings,
     loaded_at: datetime,
+    progress: LoadProgress,
 ) -> list[FileResult]:
     """Open, hash and load one batch of candidates; the results in the batch's order.
 
@@ -86,10 +92,13 @@ def _load_group(
                 items.append(item)
         for batch in (items, copies):
             batch = [it for it in batch if it.sha not in done]  # a copy of a file just loaded
-            for item, result in zip(batch, load_batch(con, batch, loaded_at), strict=True):
+            loaded = load_batch(con, batch, loaded_at, progress)
+            for item, result in zip(batch, loaded, strict=True):
                 results[id(item.cand)] = result
                 if result.status == "loaded":
                     done.add(item.sha)
+    if skipped := len(group) - len(results):
+        progress.advance(files=skipped)
     return [results.get(id(c)) or _skipped(c) for c in group]
 
 
@@ -133,8 +142,11 @@ def load_candidates(
         ensure_raw_tables(con)
         done, unchanged = loaded_hashes(con), loaded_versions(con)
         loaded_at = now()  # one _loaded_at per run: lanes must not decide dedup tie-breaks
-        for group in _batches(candidates):
-            summary.results += _load_group(con, group, done, unchanged, settings, loaded_at)
+        with LoadProgress(len(candidates)) as progress:
+            for group in _batches(candidates):
+                summary.results += _load_group(
+                    con, group, done, unchanged, settings, loaded_at, progress
+                )
         summary.warnings = run_warnings(con, loaded_at)
         for warning in summary.warnings:
             log.warning("%s", warning)

@@ -21,6 +21,7 @@ from loader.load import documents, hatch_archives
 from loader.load.candidates import Candidate
 from loader.load.load_log import log_row
 from loader.load.results import FileResult
+from loader.progress import LoadProgress
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +106,13 @@ def in_transaction(
 def loaded_result(item: Item, rows: int, seconds: float) -> FileResult:
     cand = item.cand
     result = FileResult(cand.file_name, cand.system, cand.dataset, "loaded", rows, seconds)
-    log.info("%s", result)
+    log.debug("%s", result)
     return result
+
+
+def report(progress: LoadProgress, item: Item, result: FileResult) -> None:
+    """One file done, on the console's progress."""
+    progress.advance(rows=result.rows, size=item.local.stat().st_size)
 
 
 def load_one(con: duckdb.DuckDBPyConnection, item: Item, loaded_at: datetime) -> FileResult:
@@ -133,9 +139,21 @@ def load_one(con: duckdb.DuckDBPyConnection, item: Item, loaded_at: datetime) ->
 
 
 def load_serial(
-    con: duckdb.DuckDBPyConnection, items: Sequence[Item], loaded_at: datetime
+    con: duckdb.DuckDBPyConnection,
+    items: Sequence[Item],
+    loaded_at: datetime,
+    progress: LoadProgress,
 ) -> list[FileResult]:
     """Load items in one transaction; if anything fails, roll back and load them one by one."""
+    results = _load_serial(con, items, loaded_at)
+    for item, result in zip(items, results, strict=True):
+        report(progress, item, result)
+    return results
+
+
+def _load_serial(
+    con: duckdb.DuckDBPyConnection, items: Sequence[Item], loaded_at: datetime
+) -> list[FileResult]:
     if len(items) == 1:
         return [load_one(con, items[0], loaded_at)]
     try:

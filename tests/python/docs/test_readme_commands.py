@@ -54,7 +54,9 @@ def _excused(command: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+def demo_copy(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, dict[str, str], subprocess.CompletedProcess[str]]:
     """A copy of the project (its tracked files, the environment linked) after `make demo`."""
     copy = tmp_path_factory.mktemp("readme") / "project"
     files = subprocess.run(
@@ -85,7 +87,18 @@ def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
         timeout=900,
     )
     assert demo.returncode == 0, demo.stderr[-3000:]
-    return copy, env
+    return copy, env, demo
+
+
+def test_demo_output_is_plain_text_with_a_dbt_summary(demo_copy) -> None:
+    """Not on a terminal: no colour codes, dbt's node lines replaced by a summary, its log kept."""
+    copy, _, demo = demo_copy
+    output = demo.stdout + demo.stderr
+    assert "\x1b[" not in output
+    assert re.search(r"dbt: \d+ passed, 2 warning\(s\), 0 error\(s\), 0 skipped", output)
+    assert "dbt's log: logs/dbt.log" in output
+    assert "OK created sql" not in output  # dbt's per-node lines stay in its log
+    assert "OK created sql" in (copy / "logs" / "dbt.log").read_text()
 
 
 def test_every_readme_command_is_run_or_excused() -> None:
@@ -97,7 +110,7 @@ def test_every_readme_command_is_run_or_excused() -> None:
 
 @pytest.mark.parametrize("command", [c for c in readme_commands() if not _excused(c)])
 def test_readme_command_runs(demo_copy: tuple[Path, dict[str, str]], command: str) -> None:
-    copy, env = demo_copy
+    copy, env, _ = demo_copy
     done = subprocess.run(
         ["bash", "-c", command], cwd=copy, env=env, capture_output=True, text=True, timeout=900
     )
