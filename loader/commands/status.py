@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -51,6 +52,14 @@ def register(
         ),
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument(
+        "--forget-failed",
+        nargs="*",
+        metavar="FILE",
+        help="stop listing the failures of these files (names, or paths/URLs as loaded; none: "
+        "every failed file) that never loaded, e.g. a file loaded by path and since removed; "
+        "a failed file still in the landing store is tried again by the next load anyway",
+    )
     parser.set_defaults(func=run)
 
 
@@ -68,15 +77,23 @@ def _fill_fetch(settings: Settings, out: dict[str, DatasetStatus]) -> None:
         out[ds].fetched_through = str(max(ends)) if ends else None
 
 
+# the newest attempt of each file (sha256); a failure is listed until the file, or a later file
+# loaded from the same path or URL (the fixed one), loads, or it is forgotten (--forget-failed)
 _FILES_SQL = """
-WITH last AS (
+WITH attempts AS (
+    SELECT *, coalesce(file_url, file_name) AS location FROM {log} WHERE {not_forgotten}
+), last AS (
     SELECT *, row_number() OVER (PARTITION BY file_sha256 ORDER BY finished_at DESC) AS n,
-           bool_or(status = 'loaded') OVER (PARTITION BY file_sha256) AS ever_loaded
-    FROM {log}
+           bool_or(status = 'loaded') OVER (PARTITION BY file_sha256) AS ever_loaded,
+           max(CASE WHEN status = 'loaded' THEN finished_at END)
+               OVER (PARTITION BY location) AS location_loaded_at
+    FROM attempts
 )
 SELECT dataset, system, ever_loaded, file_name, error, strftime(finished_at, '%Y-%m-%dT%H:%M:%SZ'),
        {warning}
-FROM last WHERE n = 1 ORDER BY finished_at
+FROM last
+WHERE n = 1 AND (ever_loaded OR location_loaded_at IS NULL OR location_loaded_at < finished_at)
+ORDER BY finished_at
 """
 
 
@@ -84,8 +101,12 @@ def _fill_loads(con: duckdb.DuckDBPyConnection, out: dict[str, DatasetStatus]) -
     if not has_table(con, LOAD_LOG_TABLE):
         return
     described = con.execute(f"SELECT * FROM {LOAD_LOG_TABLE} LIMIT 0").description or ()
-    warning = "warning" if "warning" in {d[0] for d in described} else "NULL"  # older warehouses
-    sql = _FILES_SQL.format(log=LOAD_LOG_TABLE, warning=warning)
+    have = {d[0] for d in described}  # older warehouses lack the later columns
+    sql = _FILES_SQL.format(
+        log=LOAD_LOG_TABLE,
+        warning="warning" if "warning" in have else "NULL",
+        not_forgotten="forgotten_at IS NULL" if "forgotten_at" in have else "true",
+    )
     for dataset, system, loaded, name, error, at, note in con.execute(sql).fetchall():
         entry = out.setdefault(dataset, DatasetStatus(dataset, system))
         if loaded:
@@ -197,6 +218,12 @@ def render(status: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Print the status (exit 0; failures are shown, not signalled)."""
+    if args.forget_failed is not None:
+        from loader.load.run import forget_failed
+
+        forgotten = forget_failed(settings, args.forget_failed)
+        lines = [f"forgot the failures of {len(forgotten)} file(s)", *forgotten]
+        print("\n  ".join(lines), file=sys.stderr if args.json else sys.stdout)
     status = collect(settings)
     print(json.dumps(status, indent=2) if args.json else render(status))
     return 0

@@ -6,6 +6,7 @@ version tag match a ``loaded`` row is skipped without being read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
 import duckdb
@@ -31,6 +32,7 @@ CREATE TABLE IF NOT EXISTS {LOAD_LOG_TABLE} (
 );
 ALTER TABLE {LOAD_LOG_TABLE} ADD COLUMN IF NOT EXISTS file_version VARCHAR;
 ALTER TABLE {LOAD_LOG_TABLE} ADD COLUMN IF NOT EXISTS warning VARCHAR;
+ALTER TABLE {LOAD_LOG_TABLE} ADD COLUMN IF NOT EXISTS forgotten_at TIMESTAMPTZ;
 """
 
 
@@ -64,6 +66,23 @@ def run_warnings(con: duckdb.DuckDBPyConnection, loaded_at: datetime) -> list[st
         [loaded_at.isoformat()],
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def forget_failures(con: duckdb.DuckDBPyConnection, names: Sequence[str] = ()) -> list[str]:
+    """Mark the failures of files never loaded as forgotten (``status`` stops listing them):
+    those named (file names or paths/URLs as loaded), else all. Returns the file names."""
+    where = "status = 'failed' AND forgotten_at IS NULL"
+    where += f" AND file_sha256 NOT IN (SELECT file_sha256 FROM {LOAD_LOG_TABLE} "
+    where += "WHERE status = 'loaded')"
+    params: list[object] = []
+    if names:
+        where += " AND (file_name IN (SELECT unnest(?)) OR file_url IN (SELECT unnest(?)))"
+        params = [list(names), list(names)]
+    rows = con.execute(
+        f"UPDATE {LOAD_LOG_TABLE} SET forgotten_at = now() WHERE {where} RETURNING file_name",
+        params,
+    ).fetchall()
+    return sorted({r[0] for r in rows})
 
 
 def now() -> datetime:

@@ -24,7 +24,14 @@ from loader.landing import LandingStore, sha256_file
 from loader.load import hatch_archives
 from loader.load.candidates import Candidate, discover, named_candidates
 from loader.load.lanes import SESSION_SETUP, load_hatch
-from loader.load.load_log import ensure_load_log, loaded_hashes, loaded_versions, now, run_warnings
+from loader.load.load_log import (
+    ensure_load_log,
+    forget_failures,
+    loaded_hashes,
+    loaded_versions,
+    now,
+    run_warnings,
+)
 from loader.load.results import FileResult, LoadSummary
 from loader.load.transactions import Item, load_serial
 from loader.progress import LoadProgress
@@ -200,3 +207,17 @@ def run_load(
         if after is not None:
             after(work)
         return summary
+
+
+def forget_failed(settings: Settings, names: Sequence[str] = ()) -> list[str]:
+    """``status --forget-failed``: stop listing the failures of files never loaded (the named
+    ones, else all), published like a load; the file names forgotten."""
+    if not Path(settings.warehouse_path).exists():
+        return []
+    with warehouse.writer(settings.warehouse_path, settings.warehouse_publish) as work:
+        con = warehouse.connect(work)
+        try:
+            ensure_load_log(con)
+            return forget_failures(con, names)
+        finally:
+            con.close()
