@@ -21,7 +21,8 @@ def register(
         help="write every mart to Parquet (reads the published warehouse read-only)",
         description=(
             "Write each table of schema `marts` to DIR/<mart>.parquet, DIR/views.sql "
-            "(views over the files, absolute paths) and DIR/marts_parquet.duckdb."
+            "(views over the files, named relative to DIR) and DIR/marts_parquet.duckdb. "
+            "Timestamps are UTC-adjusted; the dbt descriptions are in each file's metadata."
         ),
     )
     parser.add_argument(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import struct
 from pathlib import Path
 
@@ -42,23 +43,64 @@ def test_parquet_file_per_mart_with_the_same_rows(built_warehouse: Path, parquet
             assert con.execute(f"select count(*) from read_parquet('{path}')").fetchone() == (rows,)
 
 
-def test_parquet_views_use_absolute_paths_and_work_anywhere(
+def test_parquet_folder_works_after_a_move(
     built_warehouse: Path, parquet_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sql = (parquet_dir / "views.sql").read_text()
+    moved = tmp_path / "elsewhere" / "marts"
+    shutil.copytree(parquet_dir, moved)  # a copy elsewhere: the original folder is gone for it
+    sql = (moved / "views.sql").read_text()
     paths = re.findall(r"read_parquet\('([^']+)'\)", sql)
     assert sorted(Path(p).stem for p in paths) == sorted(mart_counts(built_warehouse))
-    assert all(Path(p).is_absolute() and Path(p).is_file() for p in paths)
-    monkeypatch.chdir(tmp_path)  # relative paths would break here
+    assert all(Path(p).name == p for p in paths)  # relative to the folder
+    assert str(parquet_dir) not in sql
     counts = mart_counts(built_warehouse)
+    monkeypatch.chdir(moved)  # views.sql run from its folder
     with duckdb.connect() as con:
         con.execute(sql)
         for name, rows in counts.items():
             assert con.execute(f'select count(*) from marts."{name}"').fetchone() == (rows,)
-    with duckdb.connect(str(parquet_dir / "marts_parquet.duckdb"), read_only=True) as con:
+    monkeypatch.chdir(tmp_path)  # the views database from anywhere, told where its folder is
+    with duckdb.connect(str(moved / "marts_parquet.duckdb"), read_only=True) as con:
+        con.execute(f"SET file_search_path = '{moved}'")
         assert con.execute("select count(*) from marts.fct_messages").fetchone() == (
             counts["fct_messages"],
         )
+
+
+def test_parquet_timestamps_are_utc_and_columns_described(
+    built_warehouse: Path, parquet_dir: Path
+) -> None:
+    path = str(parquet_dir / "fct_messages.parquet")
+    with duckdb.connect() as con:
+        kinds = dict(
+            con.execute(
+                "select name, logical_type from parquet_schema(?) where name like '%_at'", [path]
+            ).fetchall()
+        )
+        assert kinds["message_at"] and "isAdjustedToUTC=1" in kinds["message_at"], kinds
+        assert all("isAdjustedToUTC=1" in str(t) for t in kinds.values()), kinds
+        meta = {
+            k.decode(): v.decode()
+            for k, v in con.execute(
+                "select key, value from parquet_kv_metadata(?)", [path]
+            ).fetchall()
+        }
+        described = con.execute(f"describe select * from read_parquet('{path}')").fetchall()
+        columns = [row[0] for row in described]
+        # the same instants as the warehouse's naive UTC values, read in another time zone
+        con.execute("SET TimeZone = 'America/New_York'")
+        exported = con.execute(
+            f"select message_id, timezone('UTC', message_at) from read_parquet('{path}')"
+            " order by message_id limit 50"
+        ).fetchall()
+    with duckdb.connect(str(built_warehouse), read_only=True) as con:
+        stored = con.execute(
+            "select message_id, message_at from marts.fct_messages order by message_id limit 50"
+        ).fetchall()
+    assert meta["description"].startswith("One row per message")
+    assert all(meta.get(f"column:{c}") for c in columns), sorted(set(columns) - set(meta))
+    assert "(UTC)" in meta["column:message_at"]
+    assert exported == stored and any(at for _, at in stored)
 
 
 def test_export_parquet_needs_a_published_warehouse(tmp_path: Path) -> None:
