@@ -192,12 +192,23 @@ def _esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _nice_max(value: float) -> float:
-    """A round axis maximum >= value (1, 2, 2.5, 5 x 10^n)."""
+def count_axis(value: float, ticks: int = 4) -> float:
+    """The top of a count axis >= value with ``ticks`` whole-number steps of a round size
+    (1, 2, 2.5, 5 x 10^n; never a fraction: counts are whole)."""
     if value <= 0:
-        return 1.0
-    exp = 10 ** math.floor(math.log10(value))
-    return next(m * exp for m in (1, 2, 2.5, 5, 10) if m * exp >= value)
+        return float(ticks)
+    want = value / ticks
+    exp = 10 ** max(0, math.floor(math.log10(want)))
+    steps = (m * exp for m in (1, 2, 2.5, 5, 10) if (m * exp) % 1 == 0)
+    return ticks * next(step for step in steps if step >= want)
+
+
+def date_labels(periods: Sequence[Any]) -> list[str]:
+    """Axis labels of dates: month-day, with the year when the range crosses one."""
+    days = [d for d in periods if isinstance(d, date)]
+    years = {d.year for d in days}
+    fmt = "%Y-%m-%d" if len(years) > 1 else "%m-%d"
+    return [d.strftime(fmt) if isinstance(d, date) else str(d) for d in periods]
 
 
 def svg_hbar(
@@ -239,7 +250,7 @@ def svg_columns(
     plot_w, plot_h = width - left - right, height - top - bottom
     n = max(len(labels), 1)
     totals = [sum(s[2][i] for s in series) for i in range(len(labels))]
-    vmax = _nice_max(max(totals, default=0))
+    vmax = count_axis(max(totals, default=0))
     step = plot_w / n
     col_w = max(step * 0.8, 1.0)
     parts = [
@@ -248,7 +259,7 @@ def svg_columns(
     ]
     for k in range(5):  # grid lines and y labels
         v = vmax * k / 4
-        tick = f"{v:,.0f}" if v == int(v) else f"{v:,.1f}"
+        tick = f"{v:,.0f}"
         y = top + plot_h - plot_h * k / 4
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e0e0e0"/>'
@@ -345,7 +356,7 @@ def _delivery_section(data: ReportData) -> Section:
         return Section("delivery", title, '<p class="missing">No message data.</p>')
     body = []
     periods = sorted({d for points in data.delivery.values() for d, _ in points})
-    labels = [d.strftime("%m-%d") if isinstance(d, date) else str(d) for d in periods]
+    labels = date_labels(periods)
     for direction, points in sorted(data.delivery.items()):
         by_period = dict(points)  # the same x axis for every direction
         counts = [by_period.get(d, {}) for d in periods]

@@ -161,3 +161,23 @@ def test_report_tolerates_missing_marts(tmp_path: Path) -> None:
     text = out.read_text()
     assert "Missing marts: fct_message_delivery, fct_speed_to_lead" in text
     assert "No message data." in text and "33.3%" in text
+
+
+@pytest.mark.parametrize("top", [1, 3, 5, 10, 12.5, 37, 99, 1234, 98_765])
+def test_count_axes_have_whole_number_ticks(top: float) -> None:
+    svg = report.svg_columns(["a", "b"], [("sent", "#000", [top, top / 3])], title="t")
+    ticks = re.findall(r'text-anchor="end" fill="#555">([^<]+)</text>', svg)
+    assert len(ticks) == 5
+    values = [float(t.replace(",", "")) for t in ticks]
+    assert all(v == int(v) for v in values), ticks
+    assert values[-1] >= top and values[0] == 0
+
+
+def test_date_labels_show_the_year_only_across_years() -> None:
+    from datetime import date
+
+    assert report.date_labels([date(2026, 1, 1), date(2026, 2, 1)]) == ["01-01", "02-01"]
+    assert report.date_labels([date(2025, 12, 31), date(2026, 1, 1)]) == [
+        "2025-12-31",
+        "2026-01-01",
+    ]
