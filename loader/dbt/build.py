@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -97,8 +96,7 @@ def build_work_file(
 def _disk_full_message(since: float) -> str | None:
     """The first node message of dbt's run (started at ``since``) that says a device is full,
     from dbt's documented ``run_results.json`` artifact; else None."""
-    target = os.environ.get("DBT_TARGET_PATH") or dbt_runner.project_dir() / "target"
-    path = Path(target) / "run_results.json"
+    path = dbt_runner.target_dir() / "run_results.json"
     try:
         if path.stat().st_mtime < since:  # written by an earlier run
             return None

@@ -18,13 +18,34 @@ from loader.progress import DbtProgress
 
 log = logging.getLogger(__name__)
 
-# the dbt project shipped beside the package (a source checkout or an editable install)
-PACKAGE_PROJECT_DIR = Path(__file__).resolve().parents[2]
+# the dbt project of a source checkout (or an editable install): the checkout's root
+CHECKOUT_PROJECT_DIR = Path(__file__).resolve().parents[2]
+# the copy shipped inside an installed package (pyproject.toml: "loader.dbt.project")
+INSTALLED_PROJECT_DIR = Path(__file__).resolve().parent / "project"
 
 
 def project_dir() -> Path:
-    """The dbt project: ``DBT_PROJECT_DIR`` when set (dbt's own variable), else the checkout."""
-    return Path(os.environ.get("DBT_PROJECT_DIR") or PACKAGE_PROJECT_DIR)
+    """The dbt project: ``DBT_PROJECT_DIR`` when set (dbt's own variable), else the checkout's,
+    else the copy installed with the package."""
+    if os.environ.get("DBT_PROJECT_DIR"):
+        return Path(os.environ["DBT_PROJECT_DIR"])
+    if (CHECKOUT_PROJECT_DIR / "dbt_project.yml").is_file():
+        return CHECKOUT_PROJECT_DIR
+    return INSTALLED_PROJECT_DIR
+
+
+def _output_dir(variable: str, name: str) -> Path:
+    """Where dbt writes ``target/`` or ``logs/``: dbt's variable, else the project's folder, or the
+    working directory for the installed copy (never inside the installed package)."""
+    if os.environ.get(variable):
+        return Path(os.environ[variable])
+    project = project_dir()
+    return (Path.cwd() if project == INSTALLED_PROJECT_DIR else project) / name
+
+
+def target_dir() -> Path:
+    """dbt's ``target/`` (artifacts such as ``run_results.json``)."""
+    return _output_dir("DBT_TARGET_PATH", "target")
 
 
 def profiles_dir() -> Path:
@@ -49,7 +70,7 @@ def _environ(**values: str) -> Iterator[None]:
 
 def log_file() -> Path:
     """Where dbt writes its full log: ``DBT_LOG_PATH``, else the project's ``logs/``."""
-    return Path(os.environ.get("DBT_LOG_PATH") or project_dir() / "logs") / "dbt.log"
+    return _output_dir("DBT_LOG_PATH", "logs") / "dbt.log"
 
 
 def run(args: Sequence[str], warehouse_path: Path) -> int:
@@ -64,6 +85,7 @@ def run(args: Sequence[str], warehouse_path: Path) -> int:
 
     command, *rest = args
     full = [command, "--project-dir", str(project_dir()), "--profiles-dir", str(profiles_dir())]
+    full += ["--target-path", str(target_dir()), "--log-path", str(log_file().parent)]
     if not sys.stdout.isatty():
         full.append("--no-use-colors")
     progress = DbtProgress()

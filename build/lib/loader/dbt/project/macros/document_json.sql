@@ -1,0 +1,100 @@
+{#- JSON helpers for the document sources (leads, HueChat, Texter), dispatched per adapter.
+    `expr` is a JSON (or JSON text) object; `path` a dotted path below the root (`contact.phone`). -#}
+
+{#- A JSON array of scalars at `path` as a list of strings; null when missing or not an array. -#}
+{% macro json_string_list(expr, path) -%}
+    {{ return(adapter.dispatch('json_string_list', 'hatch_analytics')(expr, path)) }}
+{%- endmacro %}
+
+{% macro default__json_string_list(expr, path) -%}
+    from_json(get_json_object({{ expr }}, '$.{{ path }}'), 'array<string>')
+{%- endmacro %}
+
+{% macro duckdb__json_string_list(expr, path) -%}
+    case when json_type({{ expr }}, '$.{{ path }}') = 'ARRAY'
+        then cast(json_extract_string({{ expr }}, '$.{{ path }}[*]') as varchar[]) end
+{%- endmacro %}
+
+{#- The JSON text of the value at `path` (objects and arrays kept as JSON); null when missing. -#}
+{% macro json_value_text(expr, path) -%}
+    {{ return(adapter.dispatch('json_value_text', 'hatch_analytics')(expr, path)) }}
+{%- endmacro %}
+
+{% macro default__json_value_text(expr, path) -%}
+    get_json_object({{ expr }}, '$.{{ path }}')
+{%- endmacro %}
+
+{% macro duckdb__json_value_text(expr, path) -%}
+    case when json_type({{ expr }}, '$.{{ path }}') not in ('NULL') then cast(json_extract({{ expr }}, '$.{{ path }}') as varchar) end
+{%- endmacro %}
+
+{#- An empty string -> string map, typed. -#}
+{% macro empty_string_map() -%}
+    {{ return(adapter.dispatch('empty_string_map', 'hatch_analytics')()) }}
+{%- endmacro %}
+
+{% macro default__empty_string_map() -%}
+    cast(map() as map<string, string>)
+{%- endmacro %}
+
+{% macro duckdb__empty_string_map() -%}
+    cast(map() as map(varchar, varchar))
+{%- endmacro %}
+
+{#- A `select` of `key_columns` plus `properties`: every leaf of the JSON object in `json_column`
+    whose top-level key is not in `exclude_keys`, as a key -> string map. Nested keys are joined
+    with `__` (array positions are 0-based keys: `tags__0`), as Hatch flattens custom properties;
+    JSON null leaves map to null. Rows without such leaves give no row (left join, then
+    `coalesce(properties, empty_string_map())`). -#}
+{% macro json_flatten_properties(relation, key_columns, json_column, exclude_keys) -%}
+    {{ return(adapter.dispatch('json_flatten_properties', 'hatch_analytics')(relation, key_columns, json_column, exclude_keys)) }}
+{%- endmacro %}
+
+{% macro default__json_flatten_properties(relation, key_columns, json_column, exclude_keys) -%}
+    {{ exceptions.raise_compiler_error("json_flatten_properties is not implemented for adapter " ~ adapter.type()) }}
+{%- endmacro %}
+
+{% macro duckdb__json_flatten_properties(relation, key_columns, json_column, exclude_keys) -%}
+    select
+        {%- for column in key_columns %}
+        flattened.{{ column }},
+        {%- endfor %}
+        map_from_entries(list(struct_pack(k := flattened.flat_key, v := flattened.flat_value) order by flattened.leaf_id)) as properties
+    from (
+        select
+            {%- for column in key_columns %}
+            source_rows.{{ column }},
+            {%- endfor %}
+            leaves.id as leaf_id,
+            replace(
+                regexp_replace(regexp_replace(substr(leaves.fullkey, 3), '\[(\d+)\]', '.\1', 'g'), '"', '', 'g'),
+                '.', '__'
+            ) as flat_key,
+            trim(regexp_extract(leaves.fullkey, '^\$\.("[^"]*"|[^.\[]*)', 1), '"') as top_key,
+            case when leaves.type <> 'NULL' then json_extract_string(leaves.value, '$') end as flat_value
+        from {{ relation }} as source_rows,
+            json_tree(source_rows.{{ json_column }}) as leaves
+        where leaves.type not in ('OBJECT', 'ARRAY')
+            and leaves.fullkey <> '$'
+    ) as flattened
+    where flattened.top_key not in (
+        {%- for key in exclude_keys %}'{{ key }}'{{ ", " if not loop.last }}{% endfor -%}
+    )
+    group by
+        {%- for column in key_columns %}
+        flattened.{{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
+{%- endmacro %}
+
+{#- The data type of a list of strings (labels). -#}
+{% macro type_string_array() -%}
+    {{ return(adapter.dispatch('type_string_array', 'hatch_analytics')()) }}
+{%- endmacro %}
+
+{% macro default__type_string_array() -%}
+    array<string>
+{%- endmacro %}
+
+{% macro duckdb__type_string_array() -%}
+    varchar[]
+{%- endmacro %}

@@ -1,0 +1,1 @@
+"""Demo: deterministic sample exports and a local Hatch-compatible export server."""

@@ -1,0 +1,1 @@
+"""Report: the HTML report and the Parquet export of the published marts."""
