@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -381,3 +382,41 @@ def test_conversations_follow_a_message_moved_twice_between_their_builds(tmp_pat
         ]
     assert differ == [0, 0], counts
     assert [n for _, n, _ in counts] == [n for _, _, n in counts]
+
+
+def test_marts_declare_their_keys_and_owner(built: dict) -> None:
+    """Every mart names its grain (`meta.primary_key`, backed by a uniqueness test) and the keys
+    it joins on (`meta.foreign_keys`, each backed by a `relationships` test to a mart whose
+    primary key they are), and belongs to the `marts` group with an owner; the dimensions'
+    primary keys are DuckDB constraints."""
+    manifest = json.loads((built["root"] / "dbt_full/target/manifest.json").read_text())
+    nodes = manifest["nodes"].values()
+    marts = {n["name"]: n for n in nodes if n["resource_type"] == "model" and "marts" in n["fqn"]}
+    assert len(marts) == 9
+    assert manifest["groups"]["group.hatch_analytics.marts"]["owner"]["name"]
+    tests: dict[str, list[tuple[str, dict]]] = {}
+    for node in nodes:
+        if node["resource_type"] == "test" and node.get("test_metadata"):
+            meta = node["test_metadata"]
+            tests.setdefault(node["attached_node"] or "", []).append((meta["name"], meta["kwargs"]))
+    for name, mart in marts.items():
+        assert mart["group"] == "marts", name
+        keys = mart["config"]["meta"]["primary_key"]
+        found = tests.get(mart["unique_id"], [])
+        unique = [[k["column_name"]] for t, k in found if t == "unique"]
+        unique += [k["combination"] for t, k in found if t == "unique_combination_of_columns"]
+        assert keys in unique, (name, keys, unique)
+        for fk in mart["config"]["meta"].get("foreign_keys", []):
+            assert marts[fk["to"]]["config"]["meta"]["primary_key"] == fk["to_columns"], fk
+            relations = [
+                (k["column_name"], k["to"], k["field"]) for t, k in found if t == "relationships"
+            ]
+            assert (fk["columns"][0], f"ref('{fk['to']}')", fk["to_columns"][0]) in relations
+    for warehouse in (built["full"], built["incremental"]):  # also after rebuilds
+        with duckdb.connect(str(warehouse), read_only=True) as wh:
+            primary = wh.sql(
+                """select table_name, constraint_column_names from duckdb_constraints()
+                where schema_name = 'marts' and constraint_type = 'PRIMARY KEY'
+                order by table_name"""
+            ).fetchall()
+        assert primary == [("dim_campaigns", ["campaign_id"]), ("dim_workspaces", ["workspace_id"])]
