@@ -42,3 +42,12 @@ def test_quiet_prints_nothing(monkeypatch) -> None:
     shown(_event("LogStartLine", total=3, description="x"))
     shown(_event("NodeFinished"))
     assert screen.getvalue() == ""
+
+
+def test_an_unexpected_event_never_raises() -> None:
+    """dbt calls the callback on its worker threads, where an exception fails the node."""
+    shown = progress.DbtProgress(mode=None)
+    shown(_event("LogModelResult", status="error"))  # no name, no node_info
+    shown(SimpleNamespace(info=SimpleNamespace(name="NodeFinished")))  # no data at all
+    shown(_event("StatsLine", stats=None))
+    assert shown.problems == ["ERROR ?"]
