@@ -47,4 +47,4 @@ parquet: $(STAMP)
 	$(BIN)/python -m loader export-parquet
 
 clean:
-	rm -rf $(VENV) target logs landing .loader warehouse.duckdb* reports parquet
+	rm -rf $(VENV) target logs landing .loader warehouse.duckdb* reports parquet lake spark-warehouse metastore_db derby.log

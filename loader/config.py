@@ -58,6 +58,8 @@ class Settings:
     memory_limit: str = "400MB"
     load_lanes: int = 0  # concurrent insert transactions; 0: one per core (at most 8)
     warehouse_publish: str = "copy"  # copy | in-place (loader/warehouse.py)
+    lake_url: str = ""  # the raw Parquet lake (loader/load/lake.py); "" = none
+    dbt_target: str = "duckdb"  # dbt's own DBT_TARGET: "spark" also writes the lake (lake/)
 
     ENV: ClassVar[dict[str, str]] = {
         "api_key": "HATCH_API_KEY",
@@ -75,7 +77,14 @@ class Settings:
         "memory_limit": "LOADER_MEMORY_LIMIT",
         "load_lanes": "LOADER_LANES",
         "warehouse_publish": "WAREHOUSE_PUBLISH",
+        "lake_url": "LAKE_URL",
+        "dbt_target": "DBT_TARGET",
     }
+
+    @property
+    def lake(self) -> str | None:
+        """Where ``load`` writes the raw lake: LAKE_URL, else ``lake`` for the spark target."""
+        return self.lake_url or ("lake" if self.dbt_target.startswith("spark") else None)
 
     @property
     def state_db(self) -> Path:
@@ -121,7 +130,8 @@ def _convert(name: str, raw: Any) -> Any:
         elif name == "warehouse_publish":
             return _publish_mode(str(raw))
         else:
-            return str(raw).rstrip("/") if name in ("api_url", "landing_url") else str(raw)
+            urls = ("api_url", "landing_url", "lake_url")
+            return str(raw).rstrip("/") if name in urls else str(raw)
     except (TypeError, ValueError):
         raise ConfigError(f"{Settings.ENV[name]}: not a valid {kind}: {raw!r}") from None
     if value < 0:
