@@ -16,6 +16,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# the test suite also needs the spark and s3 extras (pyspark is large: demo does without it)
+TEST_STAMP := $(VENV)/.test-extras-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,bi,spark,s3]"
+	rm -f $(VENV)/.test-extras-* && touch $@
+
 demo: $(STAMP)
 	$(BIN)/python -m loader demo
 
@@ -23,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check loader tests bench
 	$(BIN)/ruff format --check loader tests bench
 
-test: $(STAMP) lint
+test: $(TEST_STAMP) lint
 	bash scripts/install-chromium.sh
 	$(BIN)/python -m pytest
 

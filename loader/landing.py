@@ -127,6 +127,23 @@ class LandingStore:
                 self.fs.rm_file(tmp)
         return sha
 
+    def replace(self, relpath: str, local_file: Path) -> None:
+        """Store a local file under ``relpath``, replacing any earlier one, whole or not at all
+        (exports: a new version of the same file)."""
+        target = self._path(relpath)
+        if not self.is_local:
+            self.fs.put_file(str(local_file), target)
+            return
+        parent, name = target.rsplit("/", 1)
+        self.fs.makedirs(parent, exist_ok=True)
+        tmp = f"{parent}/{TEMP_PREFIX}{name}.{uuid.uuid4().hex}"
+        try:
+            self.fs.put_file(str(local_file), tmp)
+            os.replace(tmp, target)
+        finally:
+            if self.fs.exists(tmp):
+                self.fs.rm_file(tmp)
+
     def _check_same(self, relpath: str, sha: str) -> None:
         existing = self.sha256(relpath)
         if existing != sha:
