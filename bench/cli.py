@@ -82,6 +82,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--dbt-args", default="", help="extra arguments for every dbt build, e.g. '--select ...'"
     )
     p.add_argument("--days", type=int, default=60, help="daily archives (the last is step 5)")
+    p.add_argument(
+        "--spark",
+        action="store_true",
+        help="also build the loaded data on Spark (the spark target, local[2]; needs the spark "
+        "extra and Java 17), beside step 4's DuckDB build",
+    )
     p.add_argument("--regenerate", action="store_true", help="regenerate sample data")
     p.add_argument(
         "--publish",
@@ -517,7 +523,33 @@ class Bench:
             self.notes.append("dbt steps 4 and 5: skipped (--skip-dbt).")
         else:
             self.rows += self.step_dbt(self.loaded(first.fmt), loads[first.fmt].rows, first)
+        if self.args.spark:
+            self.rows.append(self.step_spark(self.loaded(first.fmt), loads[first.fmt].rows))
         return self.markdown()
+
+    def step_spark(self, loaded: Path, raw_rows: int) -> Row:
+        """Step 6: the same rows built on Spark (DBT_TARGET=spark, pyspark in this machine's
+        cores), from scratch each run; the lake is written from the loaded warehouse first
+        (untimed: `load` with nothing new writes every missing lake file)."""
+        row = Row("spark", "6. dbt build on Spark (from scratch)", rows=raw_rows)
+        row.note = "rows = raw rows in; local[2], Parquet tables, one Derby metastore"
+        for i in range(self.args.dbt_repeat):
+            run_dir = self.copy_warehouse(loaded, self.runs / f"spark_{i}")
+            env = {
+                **self.loader_env(self.work / "landing_unused", run_dir),
+                "LAKE_URL": str(run_dir / "lake"),
+                "SPARK_WAREHOUSE_DIR": str(run_dir / "spark-warehouse"),
+                "SPARK_METASTORE_DIR": str(run_dir / "metastore_db"),
+            }
+            self.measure(f"spark_lake_{i}", [self.py, "-m", "loader", "load"], env)
+            s = self.measure(f"spark_{i}", [*self.build_cmd], {**env, "DBT_TARGET": "spark"})
+            row.seconds.append(s.seconds)
+            row.rss.append(s.peak_rss_bytes)
+            shutil.rmtree(run_dir, ignore_errors=True)
+        full = next((r for r in self.rows if r.key == "build"), None)
+        if full and full.seconds:
+            row.ratio, row.ratio_to = row.median_s / full.median_s, "x DuckDB's build time"
+        return row
 
     def markdown(self) -> str:
         """The report: context, table, targets, notes."""

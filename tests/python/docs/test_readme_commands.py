@@ -32,6 +32,7 @@ NOT_RUN = {
     "python -m loader load PATH_OR_URL": "a placeholder for the user's files",
     "python -m loader load --system huechat F": "a placeholder for the user's file",
     "dbt build": "run as `python -m loader build` here (the same plugin and working copy)",
+    'pip install -e ".[spark]"': "make test has installed the spark extra into this environment",
 }
 COMMAND = re.compile(r"^(python -m loader \S|python -c |dbt \S|make \S|hatch-loader \S)")
 
