@@ -59,7 +59,7 @@ class Settings:
     load_lanes: int = 0  # concurrent insert transactions; 0: one per core (at most 8)
     warehouse_publish: str = "copy"  # copy | in-place (loader/warehouse.py)
     lake_url: str = ""  # the raw Parquet lake (loader/load/lake.py); "" = none
-    dbt_target: str = "duckdb"  # dbt's own DBT_TARGET: "spark" also writes the lake (lake/)
+    dbt_target: str = "duckdb"  # dbt's own DBT_TARGET (profiles.yml); Spark targets: see on_spark
 
     ENV: ClassVar[dict[str, str]] = {
         "api_key": "HATCH_API_KEY",
@@ -82,9 +82,15 @@ class Settings:
     }
 
     @property
+    def on_spark(self) -> bool:
+        """Whether dbt builds on Spark (targets ``spark``, ``spark_thrift``, ``databricks``):
+        over the raw lake, with no DuckDB working copy to build or publish."""
+        return self.dbt_target.startswith(("spark", "databricks"))
+
+    @property
     def lake(self) -> str | None:
-        """Where ``load`` writes the raw lake: LAKE_URL, else ``lake`` for the spark target."""
-        return self.lake_url or ("lake" if self.dbt_target.startswith("spark") else None)
+        """Where ``load`` writes the raw lake: LAKE_URL, else ``lake`` on Spark."""
+        return self.lake_url or ("lake" if self.on_spark else None)
 
     @property
     def state_db(self) -> Path:

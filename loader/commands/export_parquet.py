@@ -45,7 +45,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from loader.report import parquet
 
     views = not args.no_views_database
-    if settings.dbt_target.startswith("spark"):
+    if settings.on_spark:
         from loader.dbt.export import spark_marts
 
         with tempfile.TemporaryDirectory(prefix="hatch-export-") as tmp:

@@ -39,12 +39,6 @@ def run_dbt_build(
     return dbt_runner.run(["build", *exclude, *dbt_args], settings.warehouse_path, settings.lake)
 
 
-def on_spark(settings: Settings) -> bool:
-    """Whether dbt builds on Spark (``DBT_TARGET=spark``, or ``spark_thrift``): Spark writes its
-    own tables, so there is no DuckDB working copy to build or publish."""
-    return settings.dbt_target.startswith("spark")
-
-
 def _spark_build(settings: Settings, dbt_args: Sequence[str], unit_tests: bool) -> None:
     """``dbt build`` of the whole project on Spark (over the lake); raise when dbt fails."""
     code = run_dbt_build(settings, dbt_args, unit_tests)
@@ -80,7 +74,7 @@ def build_work_file(
 ) -> None:
     """``dbt build`` on the writer's file ``work_path`` (only what new loads reach, when no dbt
     arguments are given); raise when dbt fails."""
-    if on_spark(settings):  # the load wrote the lake; Spark's tables are its own
+    if settings.on_spark:  # the load wrote the lake; Spark's tables are its own
         _spark_build(settings, dbt_args, unit_tests)
         return
     work_path = Path(work_path)
@@ -133,7 +127,7 @@ def build(
 ) -> None:
     """Build the warehouse through :func:`loader.warehouse.writer` (on Spark: Spark's tables);
     raise when dbt fails."""
-    if on_spark(settings):
+    if settings.on_spark:
         _spark_build(settings, dbt_args, unit_tests)
         return
     with warehouse.writer(settings.warehouse_path, settings.warehouse_publish) as work_path:
