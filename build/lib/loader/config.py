@@ -58,6 +58,8 @@ class Settings:
     memory_limit: str = "400MB"
     load_lanes: int = 0  # concurrent insert transactions; 0: one per core (at most 8)
     warehouse_publish: str = "copy"  # copy | in-place (loader/warehouse.py)
+    lake_url: str = ""  # the raw Parquet lake (loader/load/lake.py); "" = none
+    dbt_target: str = "duckdb"  # dbt's own DBT_TARGET (profiles.yml); Spark targets: see on_spark
 
     ENV: ClassVar[dict[str, str]] = {
         "api_key": "HATCH_API_KEY",
@@ -75,7 +77,20 @@ class Settings:
         "memory_limit": "LOADER_MEMORY_LIMIT",
         "load_lanes": "LOADER_LANES",
         "warehouse_publish": "WAREHOUSE_PUBLISH",
+        "lake_url": "LAKE_URL",
+        "dbt_target": "DBT_TARGET",
     }
+
+    @property
+    def on_spark(self) -> bool:
+        """Whether dbt builds on Spark (targets ``spark``, ``spark_thrift``, ``databricks``):
+        over the raw lake, with no DuckDB working copy to build or publish."""
+        return self.dbt_target.startswith(("spark", "databricks"))
+
+    @property
+    def lake(self) -> str | None:
+        """Where ``load`` writes the raw lake: LAKE_URL, else ``lake`` on Spark."""
+        return self.lake_url or ("lake" if self.on_spark else None)
 
     @property
     def state_db(self) -> Path:
@@ -121,7 +136,8 @@ def _convert(name: str, raw: Any) -> Any:
         elif name == "warehouse_publish":
             return _publish_mode(str(raw))
         else:
-            return str(raw).rstrip("/") if name in ("api_url", "landing_url") else str(raw)
+            urls = ("api_url", "landing_url", "lake_url")
+            return str(raw).rstrip("/") if name in urls else str(raw)
     except (TypeError, ValueError):
         raise ConfigError(f"{Settings.ENV[name]}: not a valid {kind}: {raw!r}") from None
     if value < 0:

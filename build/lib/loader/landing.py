@@ -18,6 +18,7 @@ from fsspec.implementations.local import LocalFileSystem
 from loader.errors import ConfigError, DataError
 
 TEMP_PREFIX = ".tmp-"
+BUCKET_PROTOCOLS = {"s3", "s3a", "gs", "gcs", "abfs", "az"}  # stores whose root is a bucket
 _CHUNK = 1024 * 1024
 
 
@@ -60,6 +61,23 @@ class LandingStore:
     def __repr__(self) -> str:
         return f"LandingStore({self.url!r})"
 
+    def require_bucket(self) -> None:
+        """ConfigError naming the bucket of an object-store URL that does not exist (the loader
+        never creates buckets: that is the store owner's decision, with its policies)."""
+        protocols = self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,)
+        if not set(protocols) & BUCKET_PROTOCOLS:
+            return
+        bucket = self.root.split("/", 1)[0]
+        try:
+            found = self.fs.exists(bucket)
+        except (OSError, ValueError) as exc:  # credentials, endpoint, network
+            raise ConfigError(f"{self.url}: cannot reach bucket {bucket!r}: {exc}") from None
+        if not found:
+            raise ConfigError(
+                f"{self.url}: bucket {bucket!r} does not exist; create it first "
+                "(the loader never creates buckets)"
+            )
+
     def _path(self, relpath: str) -> str:
         rel = relpath.strip("/")
         if not rel or ".." in rel.split("/"):
@@ -81,14 +99,19 @@ class LandingStore:
             return _sha256_stream(fh)
 
     def put_atomic(self, relpath: str, local_file: Path) -> str:
-        """Store a local file under ``relpath`` via a temporary name; return its sha256.
+        """Store a local file under ``relpath``, whole or not at all; return its sha256.
 
-        The same bytes already stored: no-op. Different bytes already stored: DataError.
+        A local folder gets it under a temporary name, then renamed; an object store's PUT is
+        itself all or nothing (and there is no rename). The same bytes already stored: no-op.
+        Different bytes already stored: DataError.
         """
         sha = sha256_file(Path(local_file))
         target = self._path(relpath)
         if self.fs.exists(target):
             self._check_same(relpath, sha)
+            return sha
+        if not self.is_local:  # no folders to make (makedirs would create a missing bucket)
+            self.fs.put_file(str(local_file), target)
             return sha
         parent, name = target.rsplit("/", 1)
         self.fs.makedirs(parent, exist_ok=True)
@@ -97,14 +120,29 @@ class LandingStore:
             self.fs.put_file(str(local_file), tmp)
             if self.fs.exists(target):  # another writer won the race meanwhile
                 self._check_same(relpath, sha)
-            elif self.is_local:
-                os.replace(tmp, target)
             else:
-                self.fs.mv(tmp, target)
+                os.replace(tmp, target)
         finally:
             if self.fs.exists(tmp):
                 self.fs.rm_file(tmp)
         return sha
+
+    def replace(self, relpath: str, local_file: Path) -> None:
+        """Store a local file under ``relpath``, replacing any earlier one, whole or not at all
+        (exports: a new version of the same file)."""
+        target = self._path(relpath)
+        if not self.is_local:
+            self.fs.put_file(str(local_file), target)
+            return
+        parent, name = target.rsplit("/", 1)
+        self.fs.makedirs(parent, exist_ok=True)
+        tmp = f"{parent}/{TEMP_PREFIX}{name}.{uuid.uuid4().hex}"
+        try:
+            self.fs.put_file(str(local_file), tmp)
+            os.replace(tmp, target)
+        finally:
+            if self.fs.exists(tmp):
+                self.fs.rm_file(tmp)
 
     def _check_same(self, relpath: str, sha: str) -> None:
         existing = self.sha256(relpath)

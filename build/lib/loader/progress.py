@@ -93,8 +93,14 @@ class DbtProgress:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, event: Any) -> None:
-        """Take one dbt event (an ``EventMsg``: ``info.name`` and ``data``)."""
-        name, data = event.info.name, event.data
+        """Take one dbt event (an ``EventMsg``: ``info.name`` and ``data``). Never raises: dbt
+        calls it on its worker threads, where an exception would fail the node."""
+        try:
+            self._take(event.info.name, event.data)
+        except Exception as exc:  # a display problem must not fail the build
+            log.debug("dbt progress: %s", exc)
+
+    def _take(self, name: str, data: Any) -> None:
         with self.lock:
             if name == "LogStartLine":
                 self.total, self.current = data.total, data.description
@@ -113,7 +119,10 @@ class DbtProgress:
         if status in ("warn", "fail", "error"):
             failures = getattr(data, "num_failures", 0)
             rows = f": {failures} row(s)" if failures else ""
-            self.problems.append(f"{status.upper()} {data.name}{rows}")
+            node = getattr(getattr(data, "node_info", None), "node_name", "") or getattr(
+                data, "name", "?"
+            )
+            self.problems.append(f"{status.upper()} {node}{rows}")
 
     def _show(self) -> None:
         now = time.monotonic()

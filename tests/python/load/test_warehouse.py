@@ -117,7 +117,7 @@ def test_killed_load_then_rerun_equals_clean_load(kit, settings, tmp_path, conve
         kit.land("conversation_items", "json" if day.day % 2 else "csv", day, day)
         day += timedelta(days=1)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "loader", "load"],
+        [sys.executable, "-m", "loader", "-v", "load"],  # -v: a line per file
         env=_env(settings),
         stderr=subprocess.PIPE,
         text=True,

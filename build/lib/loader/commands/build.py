@@ -63,5 +63,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from loader.dbt.build import build
 
     build(settings, args.dbt_args, args.unit_tests, args.whole_project)
-    print(f"build: ok, published {settings.warehouse_path}")
+    where = "on Spark" if settings.on_spark else f"published {settings.warehouse_path}"
+    print(f"build: ok, {where}")
     return 0

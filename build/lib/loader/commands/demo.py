@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -78,6 +79,23 @@ def demo_settings(settings: Settings, api_url: str) -> Settings:
     )
 
 
+def land_documents(landing_url: str) -> int:
+    """Write the sample HueChat / Texter / lead files into the landing store (a folder or an
+    object store, through the store like fetched archives); how many files."""
+    from loader.demo import sample_data
+    from loader.landing import LandingStore
+
+    store = LandingStore(landing_url)
+    with tempfile.TemporaryDirectory(prefix="hatch-demo-") as tmp:
+        written = sample_data.write_documents(
+            Path(tmp), end_date=DEMO_END_DATE, days=DEMO_DAYS, contacts=DEMO_CONTACTS
+        )
+        files = [path for paths in written.values() for path in paths]
+        for path in files:
+            store.put_atomic(path.relative_to(tmp).as_posix(), path)
+    return len(files)
+
+
 def print_summary(warehouse_path: Path) -> None:
     """Print the two headline marts, summed over campaigns and days."""
     from loader import warehouse
@@ -120,10 +138,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             today=DEMO_END_DATE + timedelta(days=1),
         )
         print(f"fetch: {fetched}")
-    documents = sample_data.write_documents(
-        Path(local.landing_url), end_date=DEMO_END_DATE, days=DEMO_DAYS, contacts=DEMO_CONTACTS
-    )
-    print(f"documents: {sum(len(p) for p in documents.values())} file(s) in {local.landing_url}")
+    count = land_documents(local.landing_url)
+    print(f"documents: {count} file(s) in {local.landing_url}")
     report_load(run_load(local))  # prints; raises (exit 5) when a file failed
     build(local)
     print(f"build: ok, published {local.warehouse_path}")

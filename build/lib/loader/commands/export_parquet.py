@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 
 from loader.config import Settings
 
 # the settings this command's flags may override (loader.cli.SETTING_FLAGS)
-SETTINGS = ("warehouse_path",)
+SETTINGS = ("warehouse_path",)  # the target: DBT_TARGET (duckdb, or spark: Spark's marts)
 
 
 def register(
@@ -26,7 +27,10 @@ def register(
         ),
     )
     parser.add_argument(
-        "--out", type=Path, default=Path("parquet"), metavar="DIR", help="default: parquet"
+        "--out",
+        default="parquet",
+        metavar="DIR_OR_URL",
+        help="a folder or an object-store URL such as s3://bucket/marts (default: parquet)",
     )
     parser.add_argument(
         "--no-views-database",
@@ -37,13 +41,19 @@ def register(
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Export the marts and print one line per file."""
-    from loader.report.parquet import export_marts
+    """Export the marts of the current target and print one line per file."""
+    from loader.report import parquet
 
-    marts = export_marts(
-        settings.warehouse_path, args.out, views_database=not args.no_views_database
-    )
+    views = not args.no_views_database
+    if settings.on_spark:
+        from loader.dbt.export import spark_marts
+
+        with tempfile.TemporaryDirectory(prefix="hatch-export-") as tmp:
+            files = spark_marts(settings, Path(tmp))
+            marts = parquet.publish(files, args.out, source="Spark", views_database=views)
+    else:
+        marts = parquet.export_marts(settings.warehouse_path, args.out, views_database=views)
     for mart in marts:
         print(f"{mart.path}\t{mart.rows} rows\t{mart.bytes} bytes")
-    print(f"{args.out.resolve() / 'views.sql'}\t{len(marts)} views")
+    print(f"{len(marts)} mart(s) and views.sql in {args.out}")
     return 0

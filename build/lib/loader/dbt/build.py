@@ -36,7 +36,16 @@ def run_dbt_build(
     """``dbt build`` of the warehouse in ``settings`` (inside a writer of it: its working copy);
     dbt's exit code. dbt's unit tests are left out unless asked for (they test SQL, not data)."""
     exclude = [] if unit_tests else ["--exclude-resource-type", "unit_test"]
-    return dbt_runner.run(["build", *exclude, *dbt_args], settings.warehouse_path)
+    return dbt_runner.run(["build", *exclude, *dbt_args], settings.warehouse_path, settings.lake)
+
+
+def _spark_build(settings: Settings, dbt_args: Sequence[str], unit_tests: bool) -> None:
+    """``dbt build`` of the whole project on Spark (over the lake); raise when dbt fails."""
+    code = run_dbt_build(settings, dbt_args, unit_tests)
+    if code != 0:
+        raise BuildFailedError(
+            f"dbt build failed on Spark (exit {code}); see {dbt_runner.log_file()}"
+        )
 
 
 def plan(
@@ -65,6 +74,9 @@ def build_work_file(
 ) -> None:
     """``dbt build`` on the writer's file ``work_path`` (only what new loads reach, when no dbt
     arguments are given); raise when dbt fails."""
+    if settings.on_spark:  # the load wrote the lake; Spark's tables are its own
+        _spark_build(settings, dbt_args, unit_tests)
+        return
     work_path = Path(work_path)
     fingerprint, select = plan(work_path, dbt_args, unit_tests, whole_project)
     if select == []:
@@ -113,6 +125,10 @@ def build(
     unit_tests: bool = False,
     whole_project: bool = False,
 ) -> None:
-    """Build the warehouse through :func:`loader.warehouse.writer`; raise when dbt fails."""
+    """Build the warehouse through :func:`loader.warehouse.writer` (on Spark: Spark's tables);
+    raise when dbt fails."""
+    if settings.on_spark:
+        _spark_build(settings, dbt_args, unit_tests)
+        return
     with warehouse.writer(settings.warehouse_path, settings.warehouse_publish) as work_path:
         build_work_file(settings, Path(work_path), dbt_args, unit_tests, whole_project)

@@ -73,9 +73,10 @@ def log_file() -> Path:
     return _output_dir("DBT_LOG_PATH", "logs") / "dbt.log"
 
 
-def run(args: Sequence[str], warehouse_path: Path) -> int:
+def run(args: Sequence[str], warehouse_path: Path, lake: str | None = None) -> int:
     """``dbt <args>`` on the project with ``WAREHOUSE_PATH=warehouse_path``; the exit code the
     ``dbt`` command would give: 0 success, 1 failed nodes, 2 an error before or around them.
+    ``lake``: the raw lake the spark target's sources read (``LAKE_URL``).
 
     At the default verbosity dbt prints only its errors, under one progress line and a summary
     (:class:`loader.progress.DbtProgress`); with ``-v`` its own output; dbt's full log is in
@@ -93,7 +94,8 @@ def run(args: Sequence[str], warehouse_path: Path) -> int:
     if not detailed:
         full.append("--quiet")
     log.info("running dbt %s", " ".join([command, *rest]))
-    with _environ(WAREHOUSE_PATH=str(warehouse_path)):
+    lake_env = {"LAKE_URL": lake} if lake else {}
+    with _environ(WAREHOUSE_PATH=str(warehouse_path), **lake_env):
         result = dbtRunner(callbacks=[] if detailed else [progress]).invoke([*full, *rest])
     if not detailed:
         log.info("%s; dbt's log: %s", progress.summary(), _shown(log_file()))

@@ -195,6 +195,7 @@ class Fetcher:
         self.progress = progress
         self.fmt = fmt
         self.landing = LandingStore(settings.landing_url)
+        self.landing.require_bucket()
         self.fetch_log = FetchLog(settings.state_db)
         self.tmp_dir = settings.state_dir / "tmp" / f"fetch-{os.getpid()}"
         self.summary = FetchSummary()

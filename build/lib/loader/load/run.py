@@ -23,6 +23,7 @@ from loader.errors import ConfigError
 from loader.landing import LandingStore, sha256_file
 from loader.load import hatch_archives
 from loader.load.candidates import Candidate, discover, named_candidates
+from loader.load.lake import lake_is_level, write_lake
 from loader.load.lanes import SESSION_SETUP, load_hatch
 from loader.load.load_log import (
     ensure_load_log,
@@ -162,10 +163,11 @@ def load_candidates(
     return summary
 
 
-def _nothing_new(path: Path, candidates: Sequence[Candidate]) -> bool:
+def _nothing_new(settings: Settings, candidates: Sequence[Candidate]) -> bool:
     """Whether every candidate is a landing-store file loaded before and unchanged since (its URL
-    and version tag), read from the published warehouse: then a load copies and publishes nothing.
-    """
+    and version tag), read from the published warehouse, and the lake (if any) holds every loaded
+    file: then a load copies and publishes nothing."""
+    path = settings.warehouse_path
     if not Path(path).exists() or any(c.version is None for c in candidates):
         return False
     try:
@@ -178,7 +180,9 @@ def _nothing_new(path: Path, candidates: Sequence[Candidate]) -> bool:
         unchanged = loaded_versions(con)
     finally:
         con.close()
-    return all((c.url, c.version) in unchanged for c in candidates)
+    if not all((c.url, c.version) in unchanged for c in candidates):
+        return False
+    return not settings.lake or lake_is_level(Path(path), settings.lake)
 
 
 def run_load(
@@ -197,13 +201,17 @@ def run_load(
     if targets:
         candidates = named_candidates(targets, system)
     else:
-        candidates = discover(LandingStore(settings.landing_url))
+        store = LandingStore(settings.landing_url)
+        store.require_bucket()
+        candidates = discover(store)
     log.info("load: %d file(s) to consider", len(candidates))
-    if after is None and _nothing_new(settings.warehouse_path, candidates):
+    if after is None and _nothing_new(settings, candidates):
         log.info("load: nothing new; %s left as it is", settings.warehouse_path)
         return LoadSummary(results=[_skipped(c) for c in candidates])
     with warehouse.writer(settings.warehouse_path, settings.warehouse_publish) as work:
         summary = load_candidates(work, candidates, settings)
+        if settings.lake:  # before the build: the spark target reads the lake
+            write_lake(work, settings.lake)
         if after is not None:
             after(work)
         return summary

@@ -54,6 +54,55 @@
     {{ exceptions.raise_compiler_error("json_flatten_properties is not implemented for adapter " ~ adapter.type()) }}
 {%- endmacro %}
 
+{#- Spark: the JSON is walked with a recursive CTE (Spark 4.1+): objects and arrays are read as
+    string maps (array positions as keys) until only leaves are left. -#}
+{% macro spark__json_flatten_properties(relation, key_columns, json_column, exclude_keys) -%}
+    {%- set is_container -%}
+        coalesce((left(ltrim(nodes.node), 1) = '{' and from_json(nodes.node, 'map<string,string>') is not null)
+            or (left(ltrim(nodes.node), 1) = '[' and from_json(nodes.node, 'array<string>') is not null), false)
+    {%- endset -%}
+    with recursive nodes ({{ key_columns | join(', ') }}, flat_key, top_key, node) as (
+        select
+            {%- for column in key_columns %}
+            source_rows.{{ column }},
+            {%- endfor %}
+            entries.key,
+            entries.key,
+            entries.value
+        from {{ relation }} as source_rows
+        lateral view explode(from_json(source_rows.{{ json_column }}, 'map<string,string>')) entries as key, value
+        union all
+        select
+            {%- for column in key_columns %}
+            nodes.{{ column }},
+            {%- endfor %}
+            concat(nodes.flat_key, '__', children.key),
+            nodes.top_key,
+            children.value
+        from nodes
+        lateral view explode(coalesce(
+            case when left(ltrim(nodes.node), 1) = '{' then from_json(nodes.node, 'map<string,string>') end,
+            case when left(ltrim(nodes.node), 1) = '[' then map_from_entries(transform(
+                from_json(nodes.node, 'array<string>'), (v, i) -> struct(cast(i as string) as key, v as value)
+            )) end
+        )) children as key, value
+    )
+    select
+        {%- for column in key_columns %}
+        nodes.{{ column }},
+        {%- endfor %}
+        map_from_entries(collect_list(struct(nodes.flat_key, nodes.node))) as properties
+    from nodes
+    where not {{ is_container }}
+        and nodes.top_key not in (
+        {%- for key in exclude_keys %}'{{ key }}'{{ ", " if not loop.last }}{% endfor -%}
+    )
+    group by
+        {%- for column in key_columns %}
+        nodes.{{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
+{%- endmacro %}
+
 {% macro duckdb__json_flatten_properties(relation, key_columns, json_column, exclude_keys) -%}
     select
         {%- for column in key_columns %}

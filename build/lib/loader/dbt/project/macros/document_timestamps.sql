@@ -24,6 +24,21 @@
     ))
 {%- endmacro %}
 
+{#- Spark (session time zone UTC): ISO forms through a cast (offsets `±hh:mm` and `±hhmm` made
+    `±hh:mm` first), RFC 1123 without its weekday (Spark's parser rejects `EEE`), epoch digits. -#}
+{% macro spark__parse_lead_timestamp(expr) -%}
+    {%- set text = "nullif(trim(cast(" ~ expr ~ " as string)), '')" -%}
+    {%- set iso = "regexp_replace(" ~ text ~ ", ' *([+-][0-9]{2}):?([0-9]{2})$', '$1:$2')" -%}
+    {%- set rfc = "regexp_replace(" ~ text ~ ", '^[A-Za-z]{3}, *', '')" -%}
+    coalesce(
+        case when not {{ text }} rlike '^[0-9]+$' then try_cast({{ iso }} as timestamp) end,
+        try_to_timestamp({{ rfc }}, 'd MMM yyyy HH:mm:ss Z'),
+        try_to_timestamp({{ rfc }}, 'd MMM yyyy HH:mm Z'),
+        case when {{ text }} rlike '^[0-9]{13}$' then timestamp_millis(cast({{ text }} as bigint))
+             when {{ text }} rlike '^[0-9]{10}$' then timestamp_seconds(cast({{ text }} as bigint)) end
+    )
+{%- endmacro %}
+
 {#- Epoch milliseconds (number or numeric text) -> UTC timestamp. -#}
 {% macro epoch_ms_to_timestamp(expr) -%}
     {{ return(adapter.dispatch('epoch_ms_to_timestamp', 'hatch_analytics')(expr)) }}

@@ -8,7 +8,7 @@
     leave such rows out. -#}
 {{
     config(
-        materialized='incremental',
+        materialized=hatch_incremental_materialization(),
         incremental_strategy=hatch_incremental_strategy(),
         unique_key='conversation_id',
         on_schema_change='append_new_columns'

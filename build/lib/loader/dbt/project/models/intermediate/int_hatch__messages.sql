@@ -3,7 +3,7 @@
     that has a version loaded since the newest load in this table, and replaces those messages. -#}
 {{
     config(
-        materialized='incremental',
+        materialized=hatch_incremental_materialization(),
         incremental_strategy=hatch_incremental_strategy(),
         unique_key='message_id',
         on_schema_change='append_new_columns'

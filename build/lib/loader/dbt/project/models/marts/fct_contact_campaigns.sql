@@ -2,7 +2,7 @@
     re-reads the records loaded since the newest load in this table and replaces them. -#}
 {{
     config(
-        materialized='incremental',
+        materialized=hatch_incremental_materialization(),
         incremental_strategy=hatch_incremental_strategy(),
         unique_key='contact_history_id',
         on_schema_change='append_new_columns'

@@ -2,7 +2,7 @@
     the messages loaded since the newest load in this table and replaces them. -#}
 {{
     config(
-        materialized='incremental',
+        materialized=hatch_incremental_materialization(),
         incremental_strategy=hatch_incremental_strategy(),
         unique_key='message_id',
         on_schema_change='append_new_columns'
