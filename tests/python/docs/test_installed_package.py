@@ -27,7 +27,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "pip",
             "wheel",
             str(ROOT),
-            "--no-deps",  # built as `pip install .` builds it: setuptools from the build requirements
+            "--no-deps",  # built as `pip install .` builds it (isolated, setuptools>=68)
             "-q",
             "-w",
             str(wheels),
