@@ -63,14 +63,17 @@ def _select(con: duckdb.DuckDBPyConnection, table: str) -> str:
     )
 
 
-def write_lake(warehouse_file: Path, lake_url: str) -> int:
-    """Write the Parquet file of every loaded file not in the lake yet; how many were written."""
+def write_lake(warehouse_file: Path, lake_url: str, memory_limit: str = "400MB") -> int:
+    """Write the Parquet file of every loaded file not in the lake yet; how many were written.
+
+    ``memory_limit``: DuckDB's buffer pool for the copies (LOADER_MEMORY_LIMIT, as for the load).
+    """
     store = LandingStore(lake_url)
     store.require_bucket()
     con = warehouse.connect_readonly(warehouse_file)
     written = 0
     try:
-        con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"SET memory_limit = {quote_literal(memory_limit)}")
         todo = missing(con, store)
         with tempfile.TemporaryDirectory(prefix="hatch-lake-") as tmp:
             for table, shas in todo.items():

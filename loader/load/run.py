@@ -211,7 +211,7 @@ def run_load(
     with warehouse.writer(settings.warehouse_path, settings.warehouse_publish) as work:
         summary = load_candidates(work, candidates, settings)
         if settings.lake:  # before the build: the spark target reads the lake
-            write_lake(work, settings.lake)
+            write_lake(work, settings.lake, settings.memory_limit)
         if after is not None:
             after(work)
         return summary
