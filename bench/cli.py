@@ -428,13 +428,14 @@ class Bench:
         self.compare(self.runs / "incremental" / "warehouse.duckdb")
 
     def prepared(self, built: Path, run_dir: Path, lay: Layout, name: str) -> Path:
-        """A copy of the built warehouse after two untimed no-op loads: the previous version that
-        a deployment's earlier nightly runs would have left."""
+        """A copy of the built warehouse after two untimed writer runs (``build`` with nothing new
+        still copies and publishes; a ``load`` with nothing new does not): the previous version
+        and block digests that a deployment's earlier nightly runs would have left."""
         self.copy_warehouse(built, run_dir)
         for n in range(2):
             self.measure(
                 f"{name}_warmup_{n}",
-                [self.py, "-m", "loader", "load"],
+                [self.py, "-m", "loader", "build"],
                 self.loader_env(lay.initial, run_dir),
             )
         return run_dir
@@ -600,13 +601,14 @@ class Bench:
             " NDJSON lines (parsed with `json.loads`).",
             f"- dbt runs as `{build}` with the project's profile. Step 4 and the comparison"
             " build the whole project; step 5's build runs only what the day's raw tables reach"
-            " (`loader/build_state.py`: the project is unchanged since step 4's recorded build).",
+            " (`loader/dbt/build_state.py`: the project is unchanged since step 4's recorded"
+            " build).",
             f"- Every `load` and `build` publishes with `WAREHOUSE_PUBLISH={a.publish}`"
             + (
                 " (a working copy per run, so readers are never blocked: a full copy when there is"
                 " no previous version, as in steps 2 and 4, else the changed blocks only; before"
-                " step 5, two untimed no-op loads leave the previous version that a deployment's"
-                " earlier nightly runs would have left)."
+                " step 5, two untimed `build`s with nothing to build leave the previous version"
+                " that a deployment's earlier nightly runs would have left)."
                 if a.publish == "copy"
                 else " (no copy: the file is written where readers would open it)."
             ),
