@@ -61,6 +61,7 @@ select
     message_at,
     _file_name,
     _record_number,
-    _loaded_at
+    _loaded_at,
+    {{ build_timestamp() }} as _built_at
 from ranked
 where version_rank = 1

@@ -420,3 +420,46 @@ def test_marts_declare_their_keys_and_owner(built: dict) -> None:
                 order by table_name"""
             ).fetchall()
         assert primary == [("dim_campaigns", ["campaign_id"]), ("dim_workspaces", ["workspace_id"])]
+
+
+def _duplicate_message(path: Path, scope: str) -> None:
+    """Add to int_hatch__messages a second row for one message id: one the latest build wrote
+    (``scope='latest'``), or one only an earlier build wrote (``'earlier'``); the copy carries
+    the oldest ``_built_at``."""
+    table = "intermediate.int_hatch__messages"
+    with duckdb.connect(str(path)) as wh:
+        oldest, latest = wh.sql(f"select min(_built_at), max(_built_at) from {table}").fetchone()
+        built = wh.sql(
+            f"select message_id, bool_or(_built_at = ?) from {table} group by all",
+            params=[latest],
+        ).fetchall()
+        key = min(m for m, by_latest in built if by_latest == (scope == "latest"))
+        wh.execute(
+            f"insert into {table} select * replace (?::timestamp as _built_at) from {table}"
+            " where message_id = ?",
+            [oldest, key],
+        )
+
+
+def test_unique_tests_read_the_keys_of_the_latest_build(built: dict, tmp_path: Path) -> None:
+    """`where: "__latest_build__"` (macros/test_scope.sql): after an incremental build, `unique`
+    reads the keys that build wrote, old rows and new; after a full build, every row."""
+    unique = ["test", "--select", "unique_int_hatch__messages_message_id"]
+    inc = tmp_path / "inc.duckdb"
+    shutil.copyfile(built["incremental"], inc)
+    with duckdb.connect(str(inc), read_only=True) as wh:
+        builds = wh.sql(
+            "select count(distinct _built_at) from intermediate.int_hatch__messages"
+        ).fetchone()
+    assert builds == (2,)  # the first build's rows and the second's
+    _duplicate_message(inc, "earlier")  # a key the latest build did not write: not read
+    assert dbt(unique, inc, tmp_path / "dbt_inc").returncode == 0
+    _duplicate_message(inc, "latest")  # an old row beside a key the latest build wrote
+    failed = dbt(unique, inc, tmp_path / "dbt_inc", check=False)
+    assert failed.returncode != 0 and "Got 1 result" in failed.stdout, failed.stdout[-2000:]
+
+    full = tmp_path / "full.duckdb"
+    shutil.copyfile(built["full"], full)
+    _duplicate_message(full, "latest")  # every row is the latest build's
+    failed = dbt(unique, full, tmp_path / "dbt_full", check=False)
+    assert failed.returncode != 0 and "Got 1 result" in failed.stdout, failed.stdout[-2000:]
