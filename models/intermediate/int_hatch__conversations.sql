@@ -130,8 +130,7 @@ select
     conversations.outbound_message_count,
     greatest(
         conversations._loaded_at, coalesce(contact_statuses._loaded_at, conversations._loaded_at)
-    ) as _loaded_at,
-    {{ build_timestamp() }} as _built_at
+    ) as _loaded_at
 from conversations
 left join contact_statuses
     on conversations.contact_id = contact_statuses.hatch_contact_id
@@ -151,8 +150,7 @@ select
     0 as message_count,
     0 as inbound_message_count,
     0 as outbound_message_count,
-    cast(null as {{ dbt.type_timestamp() }}) as _loaded_at,
-    {{ build_timestamp() }} as _built_at
+    cast(null as {{ dbt.type_timestamp() }}) as _loaded_at
 from batch_conversations
 left join conversations
     on batch_conversations.conversation_id = conversations.conversation_id

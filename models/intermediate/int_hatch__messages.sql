@@ -61,7 +61,6 @@ select
     message_at,
     _file_name,
     _record_number,
-    _loaded_at,
-    {{ build_timestamp() }} as _built_at
+    _loaded_at
 from ranked
 where version_rank = 1
