@@ -188,8 +188,8 @@ def test_batch_routes_surprises_to_the_safe_path_in_place(kit, settings):
 
 
 def test_lanes_give_the_table_of_a_one_lane_load(kit, settings, tmp_path, conversation_rows):
-    """Three lanes with a drift file, a bad file and blank lines in the mix, and two datasets
-    split over the lanes: offenders are loaded alone, the archives rolled back with them go through
+    """Three lanes with a drift file, a bad file and blank lines in the mix, and a small dataset
+    pinned to one lane: offenders are loaded alone, the archives rolled back with them go through
     the lanes again; same rows as one lane."""
     for d in range(1, 5):
         day = f"contact_history_2024-05-{d:02d}_2024-05-{d:02d}"

@@ -1,4 +1,4 @@
-"""The insert lanes' plan (each lane one stretch of the datasets laid end to end) and the lanes."""
+"""The insert lanes' plan: a small dataset pinned to one lane, datasets interleaved by bytes."""
 
 from __future__ import annotations
 
@@ -17,58 +17,39 @@ from loader.load.lanes import lane_plan
 CH, CI = "contact_history", "conversation_items"
 
 
-def _lanes_of(plan: list[tuple[int, int]], weights) -> dict[int, list[str]]:
-    """Each lane's datasets, in the order the lane meets them."""
-    by_lane: dict[int, list[str]] = {}
-    for i, lane in plan:
-        names = by_lane.setdefault(lane, [])
-        if not names or names[-1] != weights[i][0]:
-            names.append(weights[i][0])
-    return by_lane
-
-
-def test_plan_cuts_the_datasets_laid_end_to_end_into_one_stretch_per_lane():
+def test_plan_pins_the_small_dataset_to_one_lane_and_interleaves_it():
     # archives in name order, as discovery gives them: ten small ones, then ten large ones
     weights = [(CH, 10)] * 10 + [(CI, 40)] * 10
-    plan = lane_plan(range(20), weights, lanes=2)
-    assert sorted(i for i, _ in plan) == list(range(20))
-    # 500 bytes: lane 0 holds the first half of the large dataset, lane 1 the rest and the small
-    # one whole; neither dataset is scattered over both lanes in small shares
-    assert _lanes_of(plan, weights) == {0: [CI], 1: [CI, CH]}
-    assert [i for i, lane in plan if lane == 0] == list(range(10, 16))
-    # each dataset keeps its order within a lane
-    assert [i for i, lane in plan if lane == 1] == [16, 17, 18, 19, *range(10)]
-
-
-def test_plan_feeds_every_lane_all_along():
-    """Archives are inflated in the order of their progress through their lane's stretch: every
-    stretch of five archives fed holds work for both lanes."""
-    weights = [(CH, 10)] * 10 + [(CI, 40)] * 10
-    plan = lane_plan(range(20), weights, lanes=2)
-    assert all({lane for _, lane in plan[k : k + 5]} == {0, 1} for k in range(0, 20, 5))
+    order, pins = lane_plan(range(20), weights, lanes=2)
+    assert pins == dict.fromkeys(range(10), 0)
+    assert sorted(order) == list(range(20))
+    assert [i for i in order if i < 10] == list(range(10))  # each dataset keeps its order
+    assert [i for i in order if i >= 10] == list(range(10, 20))
+    # interleaved by share of the bytes: every stretch of four jobs holds both datasets
+    assert all({weights[i][0] for i in order[k : k + 4]} == {CH, CI} for k in range(0, 20, 4))
 
 
 @pytest.mark.parametrize(
-    ("weights", "lanes_", "expected"),
+    ("weights", "lanes_", "pinned"),
     [
-        ([(CH, 10)] * 10 + [(CI, 40)] * 10, 1, {0: [CI, CH]}),  # one lane: everything
-        ([(CI, 40)] * 10, 3, {0: [CI], 1: [CI], 2: [CI]}),  # one dataset: a third each
-        ([(CH, 40)] * 10 + [(CI, 10)] * 10, 2, {0: [CH], 1: [CH, CI]}),  # the largest first
-        ([(CI, 100), (CH, 10)], 2, {0: [CI], 1: [CH]}),  # a nightly day: one archive each
-        ([(CI, 100)], 2, {0: [CI]}),  # one archive: one lane
-        ([(CI, 100), (CI, 100), (CH, 1)], 3, {0: [CI], 1: [CI, CH]}),  # no idle lane between
+        ([(CH, 10)] * 10 + [(CI, 40)] * 10, 1, set()),  # one lane: nothing to pin
+        ([(CH, 45)] * 10 + [(CI, 50)] * 10, 4, set()),  # over a lane's share: split
+        ([(CH, 45)] * 10 + [(CI, 50)] * 10, 2, {CH}),  # within a lane's share (2 lanes)
+        ([(CI, 40)] * 10, 2, set()),  # the largest dataset is never pinned
+        ([(CH, 40)] * 10 + [(CI, 10)] * 10, 2, {CI}),  # whichever dataset is the small one
     ],
 )
-def test_plan_splits_a_dataset_only_where_a_stretch_ends(weights, lanes_, expected):
-    plan = lane_plan(range(len(weights)), weights, lanes=lanes_)
-    assert _lanes_of(plan, weights) == expected
+def test_plan_pins_only_a_small_dataset_that_is_not_the_largest(weights, lanes_, pinned):
+    _, pins = lane_plan(range(len(weights)), weights, lanes=lanes_)
+    assert {weights[i][0] for i in pins} == pinned
+    assert all(lane < lanes_ for lane in pins.values())
 
 
-def test_plan_of_a_subset_plans_only_that_subset():
+def test_plan_of_a_subset_orders_only_that_subset():
     weights = [(CH, 10)] * 6 + [(CI, 40)] * 6
-    plan = lane_plan([1, 4, 7, 9], weights, lanes=2)
-    assert sorted(i for i, _ in plan) == [1, 4, 7, 9]
-    assert dict(plan) == {7: 0, 9: 1, 1: 1, 4: 1}
+    order, pins = lane_plan([1, 4, 7, 9], weights, lanes=2)
+    assert sorted(order) == [1, 4, 7, 9]
+    assert pins == {1: 0, 4: 0}
 
 
 def _member(tmp: Path, index: int) -> Member:
@@ -77,39 +58,41 @@ def _member(tmp: Path, index: int) -> Member:
     return Member(path, ExportName(CI, date(2024, 1, 1), date(2024, 1, 1), "json"), str(path))
 
 
-def _run(con: duckdb.DuckDBPyConnection, insert: lanes.Insert, plan: list[tuple[int, int]]):
-    """One-line members through the lanes of ``plan``."""
+def _run(con: duckdb.DuckDBPyConnection, count: int, insert: lanes.Insert, pins: dict[int, int]):
+    """``count`` one-line members through two lanes."""
     prepare = lambda i, folder: _member(folder, i)  # noqa: E731
-    return lanes.run(con, plan, prepare, insert, lane_bytes=1 << 30)
+    return lanes.run(
+        con, list(range(count)), prepare, insert, lanes=2, lane_bytes=1 << 30, pins=pins
+    )
 
 
-def test_every_archive_is_inserted_once_by_its_lane(tmp_path):
-    """Each lane inserts its archives on its own connection, although the other lane is free for
-    most of them (lane 1's inserts are slow, lane 0's quick)."""
+def test_pinned_archives_are_all_inserted_by_their_lane(tmp_path):
+    """Every archive is inserted once; the pinned ones all by one lane's connection, although
+    the other lane is free for most of them (unpinned inserts are slow, pinned ones quick)."""
     con = duckdb.connect()
     con.execute("CREATE TABLE t (i INTEGER)")
-    plan = [(i, i % 2) for i in range(40)]
-    seen: dict[int, int] = {}
+    pinned = set(range(0, 40, 2))
+    seen: dict[int, str] = {}
     guard = threading.Lock()
 
     def insert(cur: duckdb.DuckDBPyConnection, i: int, member: Member) -> int:
-        if i % 2:
+        if i not in pinned:
             time.sleep(0.01)
         cur.execute("INSERT INTO t VALUES (?)", [i])
         with guard:
-            seen[i] = threading.get_ident()
+            seen[i] = threading.current_thread().name + str(threading.get_ident())
         return 1
 
-    outcome = _run(con, insert, plan)
+    outcome = _run(con, 40, insert, dict.fromkeys(pinned, 1))
     assert sorted(outcome.loaded) == list(range(40))
-    assert {seen[i] for i in range(0, 40, 2)} != {seen[i] for i in range(1, 40, 2)}
-    assert len({seen[i] for i in range(0, 40, 2)}) == len({seen[i] for i in range(1, 40, 2)}) == 1
+    assert len({seen[i] for i in pinned}) == 1
+    assert len(set(seen.values())) == 2  # the other lane did work too
     assert sorted(r[0] for r in con.execute("SELECT i FROM t").fetchall()) == list(range(40))
 
 
-def test_a_failing_lane_stops_the_load_without_hanging(tmp_path):
-    """A lane that stops (not one archive's failure) drains its own archives, so the feeder never
-    waits for room: run() raises instead of waiting forever."""
+def test_a_failing_lane_with_pinned_work_stops_the_load_without_hanging(tmp_path):
+    """A lane that stops (not one archive's failure) drains what it may take; the lane its
+    archives are pinned to drains them: run() raises instead of waiting forever."""
     con = duckdb.connect()
 
     def insert(cur: duckdb.DuckDBPyConnection, i: int, member: Member) -> int:
@@ -118,4 +101,4 @@ def test_a_failing_lane_stops_the_load_without_hanging(tmp_path):
         return 1
 
     with pytest.raises(RuntimeError, match="lane broke"):
-        _run(con, insert, [(i, i % 2) for i in range(30)])
+        _run(con, 30, insert, {i: i % 2 for i in range(30)})
