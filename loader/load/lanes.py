@@ -9,9 +9,10 @@ thread inflates the next archives (ISA-L and DuckDB both release the GIL).
 A lane commits its members together with their ``loaded`` log rows every ``lane_bytes`` of member
 data and at the end. An archive may be *pinned* to one lane (``pins``). DuckDB writes a committed
 transaction's rows of a table straight into compressed row groups only when they fill at least one
-row group (122,880 rows); fewer go to the write-ahead log uncompressed, and the closing checkpoint
-compresses them on one core after every lane has finished. A small dataset split over every lane
-can fall under that bar in each; pinned to one lane, it stays over it whenever it holds a row group.
+row group (122,880 rows); fewer go to the write-ahead log uncompressed, and a checkpoint compresses
+them on one core at the end of the load (in the last commit, or on closing). A small dataset split
+over every lane can fall under that bar in each; pinned to one lane, it stays over it whenever it
+holds a row group.
 When a member fails in a lane, the lane rolls back: the failing archive is an *offender* (the caller
 loads it alone, where the safe path can explain or absorb the surprise), the members rolled back
 with it are *collateral* (the caller sends them through the lanes again).
