@@ -14,26 +14,30 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_random
 
 from loader.config import Secret
 from loader.errors import RateBudgetError
 
 DAY_S = 86_400.0
+_BUSY_TIMEOUT_S = 60.0  # how long a process waits for another's write to the state file
 WaitCallback = Callable[[float, float], None]  # (seconds to wait, slot epoch)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS rate_ledger (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    slot_at REAL NOT NULL,
-    reserved_at REAL NOT NULL,
-    note TEXT
-);
-CREATE INDEX IF NOT EXISTS rate_ledger_slot ON rate_ledger (slot_at);
-"""
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS rate_ledger (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        slot_at REAL NOT NULL,
+        reserved_at REAL NOT NULL,
+        note TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS rate_ledger_slot ON rate_ledger (slot_at)",
+)
 # added later: ledgers written before them keep working ('' scope rows count for every scope)
 _ADDED_COLUMNS = {
     "scope": "TEXT NOT NULL DEFAULT ''",
@@ -47,10 +51,37 @@ _IN_SCOPE = "(? IS NULL OR scope IN (?, ''))"
 def connect_state(db_path: Path) -> sqlite3.Connection:
     """Open the state database (autocommit mode; callers manage transactions explicitly)."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(db_path, timeout=60.0, isolation_level=None)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA busy_timeout=60000")
+    con = sqlite3.connect(db_path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+    _use_wal(con)
     return con
+
+
+def _is_locked(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+
+# SQLite answers a journal-mode switch that meets another process's write at once with
+# "database is locked" (waiting could deadlock), so the first opens of a new file retry it.
+@retry(
+    retry=retry_if_exception(_is_locked),
+    wait=wait_random(0.01, 0.1),
+    stop=stop_after_delay(_BUSY_TIMEOUT_S),
+    reraise=True,
+)
+def _use_wal(con: sqlite3.Connection) -> None:
+    con.execute("PRAGMA journal_mode=WAL")
+
+
+@contextmanager
+def _write_transaction(con: sqlite3.Connection) -> Iterator[None]:
+    """A write transaction taken at once (``BEGIN IMMEDIATE``), so concurrent writers queue."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def format_epoch(ts: float) -> str:
@@ -88,11 +119,7 @@ class RateLedger:
         self.scope = scope
         con = self._connect()
         try:
-            con.executescript(_SCHEMA)
-            have = {row[1] for row in con.execute("PRAGMA table_info(rate_ledger)")}
-            for column, kind in _ADDED_COLUMNS.items():
-                if column not in have:
-                    con.execute(f"ALTER TABLE rate_ledger ADD COLUMN {column} {kind}")
+            self._create_or_upgrade(con)
         finally:
             con.close()
 
@@ -104,6 +131,18 @@ class RateLedger:
 
     def _connect(self) -> sqlite3.Connection:
         return connect_state(self.db_path)
+
+    @staticmethod
+    def _create_or_upgrade(con: sqlite3.Connection) -> None:
+        """Create the table, or add the columns it lacks, in one write transaction: processes
+        starting together on a new state file must not both add the same column."""
+        with _write_transaction(con):
+            for statement in _SCHEMA:
+                con.execute(statement)
+            have = {row[1] for row in con.execute("PRAGMA table_info(rate_ledger)")}
+            for column, kind in _ADDED_COLUMNS.items():
+                if column not in have:
+                    con.execute(f"ALTER TABLE rate_ledger ADD COLUMN {column} {kind}")
 
     def _slot_after(self, con: sqlite3.Connection, now: float) -> float:
         """Earliest slot >= now that keeps spacing and the rolling daily cap."""
@@ -145,8 +184,7 @@ class RateLedger:
         now = time.time() if now is None else now
         con = self._connect()
         try:
-            con.execute("BEGIN IMMEDIATE")
-            try:
+            with _write_transaction(con):
                 self._release_orphans(con)
                 slot = self._slot_after(con, now)
                 if slot - now > max_wait_s:
@@ -157,10 +195,6 @@ class RateLedger:
                     (slot, now, note, self.scope or "", os.getpid()),
                 )
                 con.execute("DELETE FROM rate_ledger WHERE slot_at < ?", (now - 2 * DAY_S,))
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
             return int(cur.lastrowid or 0), slot
         finally:
             con.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import sqlite3
 import time
 from datetime import datetime, timedelta, timezone
 from itertools import pairwise
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from loader.errors import RateBudgetError
+from loader.fetch.fetch_log import FetchLog
 from loader.fetch.rate_ledger import DAY_S, RateLedger
 
 YESTERDAY = datetime.now(timezone.utc).date() - timedelta(days=1)
@@ -51,6 +54,37 @@ def test_ledger_survives_reopen(tmp_path: Path) -> None:
     db = tmp_path / "s.sqlite"
     RateLedger(db, 300, 100).reserve(0)
     assert RateLedger(db, 300, 100).next_slot_at() > time.time() + 250
+
+
+_together: multiprocessing.synchronize.Barrier | None = None
+
+
+def _share_barrier(barrier: multiprocessing.synchronize.Barrier) -> None:
+    global _together
+    _together = barrier
+
+
+def _open_state(path: str) -> str | None:
+    """Open a state file at the same moment as the other worker: the error, if any."""
+    assert _together is not None
+    _together.wait(timeout=30)
+    try:
+        FetchLog(Path(path))
+        RateLedger(Path(path), 1, 3, scope="host#key").reserve(DAY_S)
+    except sqlite3.OperationalError as exc:
+        return repr(exc)
+    return None
+
+
+def test_processes_opening_a_new_state_file_together(tmp_path: Path) -> None:
+    """Creating the tables and switching to WAL must not fail in whichever process loses."""
+    ctx = multiprocessing.get_context("fork")  # the workers reuse this module as imported
+    barrier = ctx.Barrier(2)
+    paths = [str(tmp_path / f"s{n}" / "state.sqlite") for n in range(30)]
+    with ctx.Pool(2, initializer=_share_barrier, initargs=(barrier,)) as pool:
+        errors = pool.map(_open_state, [p for p in paths for _ in range(2)], chunksize=1)
+    assert [e for e in errors if e] == []
+    assert all(len(RateLedger(Path(p), 1, 3).slots()) == 2 for p in paths)
 
 
 def test_two_processes_share_spacing_and_daily_cap(make_server, tiny, cli_popen, tmp_path) -> None:
