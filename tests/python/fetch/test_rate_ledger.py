@@ -7,6 +7,7 @@ import sqlite3
 import time
 from datetime import datetime, timedelta, timezone
 from itertools import pairwise
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import pytest
@@ -56,10 +57,10 @@ def test_ledger_survives_reopen(tmp_path: Path) -> None:
     assert RateLedger(db, 300, 100).next_slot_at() > time.time() + 250
 
 
-_together: multiprocessing.synchronize.Barrier | None = None
+_together: Barrier | None = None
 
 
-def _share_barrier(barrier: multiprocessing.synchronize.Barrier) -> None:
+def _share_barrier(barrier: Barrier) -> None:
     global _together
     _together = barrier
 
